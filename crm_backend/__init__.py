@@ -1,0 +1,1 @@
+"""The CRM backend: system of record, escalation routing and the agent console."""

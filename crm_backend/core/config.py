@@ -1,0 +1,50 @@
+"""Settings for the CRM backend, read once from the environment (prefix ``CRM_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER_SECRETS = {"", "changeme", "dev-service-token", "dev-secret-key"}
+
+
+class Settings(BaseSettings):
+    """Every setting of the CRM deployable; ``environment=dev`` allows dev secrets."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_", env_file=None, extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'crm.sqlite3'}"
+    service_token: str = "dev-service-token"
+    secret_key: str = "dev-secret-key"
+    agent_session_hours: int = 12
+    # identity verification
+    verify_max_attempts: int = 3
+    verify_lockout_minutes: int = 30
+    step_up_code_ttl_minutes: int = 10
+    step_up_max_attempts: int = 3
+    # complaint SLAs (defaults; per category/severity rows in sla_policies win)
+    ticket_ack_hours: int = 24
+    ticket_resolve_days: int = 15
+    # value and churn thresholds are code (explainable rules); only the bands live here
+    churn_high_threshold: int = Field(60, ge=0, le=100)
+    churn_medium_threshold: int = Field(30, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.environment == "production":
+            for name in ("service_token", "secret_key"):
+                if getattr(self, name) in PLACEHOLDER_SECRETS:
+                    raise ValueError(f"CRM_{name.upper()} must be set in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings object."""
+    return Settings()

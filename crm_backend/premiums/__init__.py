@@ -1,0 +1,1 @@
+"""premiums domain."""

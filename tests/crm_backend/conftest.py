@@ -1,0 +1,120 @@
+"""CRM test fixtures: every test runs on SQLite and on PostgreSQL, in a rolled-back
+transaction, against a schema built by ``alembic upgrade head``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from crm_backend.core.config import ROOT, Settings, get_settings
+from crm_backend.core.db import make_engine
+from crm_backend.core.deps import get_session
+from crm_backend.main import create_app
+
+SERVICE_TOKEN = "test-service-token"
+PG_BASE_URL = os.environ.get(
+    "CRM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/crm_test"
+)
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointed at ``url``."""
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "crm_backend" / "migrations"))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def _pg_url(worker: str) -> str:
+    url = make_url(PG_BASE_URL)
+    return url.set(database=f"{url.database}_{worker}").render_as_string(
+        hide_password=False
+    )
+
+
+def _recreate_pg_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(request, tmp_path_factory, worker_id) -> str:  # type: ignore[no-untyped-def]
+    """A freshly migrated database URL of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'crm.sqlite3'}"
+    else:
+        url = _pg_url(worker_id)
+        try:
+            _recreate_pg_database(url)
+        except OperationalError as exc:
+            if os.environ.get("CI"):
+                raise
+            pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    """The engine of the migrated test database."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    conn = engine.connect()
+    trans = conn.begin()
+    sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield sess
+    finally:
+        sess.close()
+        trans.rollback()
+        conn.close()
+
+
+@pytest.fixture()
+def settings() -> Settings:
+    """Test settings with a known service token."""
+    return Settings(environment="test", service_token=SERVICE_TOKEN)
+
+
+@pytest.fixture()
+def client(session: Session, settings: Settings) -> Iterator[TestClient]:
+    """A client of the app bound to the test session."""
+    app = create_app()
+
+    def _session() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_settings] = lambda: settings
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture()
+def service_headers() -> dict[str, str]:
+    """Headers of the bot / gateway / action server."""
+    return {"Authorization": f"Bearer {SERVICE_TOKEN}"}

@@ -1,0 +1,14 @@
+"""The app starts, serves its OpenAPI page and refuses callers without a token."""
+
+from tests.factories import make_customer, make_policy
+
+
+def test_openapi_and_health(client):
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/docs").status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"] == "保险客服 CRM"
+
+
+def test_factories_build_a_policy(session):
+    policy = make_policy(session, holder=make_customer(session))
+    assert policy.id and policy.policy_no.startswith("P")
