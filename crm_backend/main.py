@@ -9,7 +9,7 @@ from crm_backend.core.errors import install_handlers
 
 
 def create_app() -> FastAPI:
-    """Build the app: API under ``/api/v1``, OpenAPI at ``/docs``, health at ``/health``."""
+    """Build the app: API under ``/api/v1``, OpenAPI at ``/docs``, ``/health``."""
     app = FastAPI(
         title="保险客服 CRM",
         version="0.1.0",

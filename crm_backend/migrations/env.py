@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from crm_backend.core.config import get_settings
 from crm_backend.core.db import make_engine
 from crm_backend.models import Base

@@ -36,39 +36,42 @@ def alembic_config(url: str) -> Config:
 
 def _pg_url(worker: str) -> str:
     url = make_url(PG_BASE_URL)
-    return url.set(database=f"{url.database}_{worker}").render_as_string(
-        hide_password=False
-    )
+    # one database per pytest process, so parallel runs never drop each other's
+    name = f"{url.database}_{worker}_{os.getpid()}"
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
-def _recreate_pg_database(url: str) -> None:
+def _admin(url: str, *statements: str) -> None:
     target = make_url(url)
-    admin = create_engine(
-        target.set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+            for statement in statements:
+                conn.execute(text(statement.format(db=target.database)))
     finally:
         admin.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def db_url(request, tmp_path_factory, worker_id) -> str:  # type: ignore[no-untyped-def]
-    """A freshly migrated database URL of each kind."""
+def db_url(request, tmp_path_factory, worker_id) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A freshly migrated database URL of each kind (PostgreSQL is required in CI)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'crm.sqlite3'}"
-    else:
-        url = _pg_url(worker_id)
-        try:
-            _recreate_pg_database(url)
-        except OperationalError as exc:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
+        command.upgrade(alembic_config(url), "head")
+        yield url
+        return
+    url = _pg_url(worker_id)
+    try:
+        _admin(
+            url, 'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)', 'CREATE DATABASE "{db}"'
+        )
+    except OperationalError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc.orig}")
     command.upgrade(alembic_config(url), "head")
-    return url
+    yield url
+    _admin(url, 'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +87,9 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test."""
     conn = engine.connect()
     trans = conn.begin()
-    sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    sess = Session(
+        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     try:
         yield sess
     finally:

@@ -1,0 +1,82 @@
+"""Per-agent and per-team authorisation: who may see which customer."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from crm_backend.core.errors import Forbidden
+from crm_backend.models import (
+    Agent,
+    Conversation,
+    CustomerAssignment,
+    Escalation,
+    Ticket,
+)
+from crm_backend.models.enums import AgentRole
+
+
+def is_supervisor(agent: Agent) -> bool:
+    """Supervisors see every queue, agent and customer."""
+    return agent.role == AgentRole.supervisor
+
+
+def can_access_customer(session: Session, agent: Agent, customer_id: int) -> bool:
+    """True when the customer is the agent's, their team's, or handed to either."""
+    if is_supervisor(agent):
+        return True
+    servicing = aliased(Agent)
+    own_or_team = (
+        select(CustomerAssignment.id)
+        .join(servicing, servicing.id == CustomerAssignment.agent_id)
+        .where(
+            CustomerAssignment.customer_id == customer_id,
+            CustomerAssignment.ended_at.is_(None),
+            or_(
+                CustomerAssignment.agent_id == agent.id,
+                (servicing.team_id == agent.team_id) if agent.team_id else False,
+            ),
+        )
+    )
+    team_clause = (
+        [Escalation.target_team_id == agent.team_id]
+        if agent.team_id is not None
+        else []
+    )
+    escalated = select(Escalation.id).where(
+        Escalation.customer_id == customer_id,
+        or_(
+            Escalation.assigned_agent_id == agent.id,
+            Escalation.target_agent_id == agent.id,
+            *team_clause,
+        ),
+    )
+    ticket_team = [Ticket.team_id == agent.team_id] if agent.team_id is not None else []
+    ticketed = select(Ticket.id).where(
+        Ticket.customer_id == customer_id,
+        or_(Ticket.assignee_id == agent.id, *ticket_team),
+    )
+    chatted = select(Conversation.id).where(
+        Conversation.customer_id == customer_id,
+        Conversation.assigned_agent_id == agent.id,
+    )
+    return bool(
+        session.scalar(
+            select(
+                or_(
+                    exists(own_or_team),
+                    exists(escalated),
+                    exists(ticketed),
+                    exists(chatted),
+                )
+            )
+        )
+    )
+
+
+def ensure_can_access_customer(
+    session: Session, agent: Agent, customer_id: int
+) -> None:
+    """Raise ``Forbidden`` unless the agent may see this customer."""
+    if not can_access_customer(session, agent, customer_id):
+        raise Forbidden("This customer is not assigned to you or your team")
