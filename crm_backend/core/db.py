@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_backend.core.config import get_settings
+from crm_backend.core.errors import CrmError
 
 
 def make_engine(url: str) -> Engine:
@@ -23,7 +24,7 @@ def make_engine(url: str) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -46,11 +47,15 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 def session_scope() -> Iterator[Session]:
-    """A request-scoped session: commit on success, roll back on error."""
+    """A request-scoped session: commit on success, roll back on error (unless the
+    error says its changes must be kept)."""
     session = get_sessionmaker()()
     try:
         yield session
         session.commit()
+    except CrmError as exc:
+        session.commit() if exc.keep_changes else session.rollback()
+        raise
     except Exception:
         session.rollback()
         raise

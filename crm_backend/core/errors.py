@@ -15,11 +15,21 @@ class CrmError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        keep_changes: bool = False,
+        **extra: Any,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
+        # True when the request's writes must survive the error (a failed attempt
+        # that counts towards a lock-out, for instance).
+        self.keep_changes = keep_changes
         self.extra = extra
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from crm_backend.core.config import ROOT, Settings, get_settings
 from crm_backend.core.db import make_engine
 from crm_backend.core.deps import get_session
+from crm_backend.core.errors import CrmError
 from crm_backend.main import create_app
 
 SERVICE_TOKEN = "test-service-token"
@@ -110,8 +111,21 @@ def client(session: Session, settings: Settings) -> Iterator[TestClient]:
     app = create_app()
 
     def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
+        # like core.db.session_scope: a request's writes are undone on error
+        savepoint = session.begin_nested()
+        try:
+            yield session
+            session.flush()
+        except CrmError as exc:
+            if not exc.keep_changes and savepoint.is_active:
+                savepoint.rollback()
+            raise
+        except Exception:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        if savepoint.is_active:
+            savepoint.commit()
 
     app.dependency_overrides[get_session] = _session
     app.dependency_overrides[get_settings] = lambda: settings

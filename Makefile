@@ -1,0 +1,49 @@
+# Quick start: `make run` (the product on its embedded default) and `make test` (every test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+DEMO_CUSTOMERS ?= 3000
+export CRM_DATABASE_URL ?= sqlite:///$(CURDIR)/var/crm.sqlite3
+export CRM_URL ?= http://127.0.0.1:$(or $(CRM_PORT),8000)
+export CRM_SERVICE_TOKEN ?= dev-service-token
+
+.PHONY: help setup migrate demo-data train run test test-crm test-rasa lint format clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup:  ## create/update both Python environments from the lock files
+	@scripts/setup_envs.sh
+
+migrate: setup  ## bring the CRM database to the newest schema
+	@mkdir -p var
+	@$(PY) -m alembic upgrade head
+
+demo-data: migrate  ## load the reproducible demo book (only into an empty database)
+	@$(PY) -m crm_backend.demo --customers $(DEMO_CUSTOMERS) --if-empty
+
+train: setup  ## train the Rasa model unless one in models/ matches data and config
+	@$(RASA) train --quiet --out models
+
+run: demo-data train  ## run every process (CRM, actions, Rasa) and print the URLs
+	@.venv/bin/honcho start -f Procfile
+
+test: setup  ## the whole test suite (PostgreSQL required in CI)
+	@$(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
+	@$(PY) -m pytest -m rasa -p no:cacheprovider
+
+test-crm: setup  ## the tests that need no Rasa model
+	@$(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
+
+lint: setup  ## ruff and mypy
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/mypy
+
+format:  ## apply ruff's formatting and fixable lint
+	@.venv/bin/ruff format .
+	@.venv/bin/ruff check --fix .
+
+clean:  ## remove the embedded database and trained models
+	rm -rf var models

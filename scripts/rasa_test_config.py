@@ -1,0 +1,61 @@
+"""Write a copy of config.yml for fast test training.
+
+Usage: python scripts/rasa_test_config.py OUT_FILE [--epochs N] [--config config.yml]
+
+The copy has every ``epochs`` setting (DIETClassifier, TEDPolicy, …) lowered to N
+(default 10) and a relative jieba ``dictionary_path`` made absolute, so the copy can
+live in a temp dir. Everything else is the production pipeline unchanged, so tests
+exercise the real components. Runs in either environment (needs only PyYAML).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fast_config(
+    config: dict[str, Any], *, epochs: int, root: Path = ROOT
+) -> dict[str, Any]:
+    """Return a copy of a parsed Rasa config with fewer epochs and absolute paths."""
+    result = dict(config)
+    for section in ("pipeline", "policies"):
+        components = []
+        for component in config.get(section) or []:
+            component = dict(component)
+            if "epochs" in component:
+                component["epochs"] = min(int(component["epochs"]), epochs)
+            path = component.get("dictionary_path")
+            if path and not Path(path).is_absolute():
+                component["dictionary_path"] = str(root / path)
+            components.append(component)
+        result[section] = components
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Read the config, write the fast copy."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="where to write the copy")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
+    args = parser.parse_args(argv)
+    config = yaml.safe_load(args.config.read_text(encoding="utf-8"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        yaml.safe_dump(
+            fast_config(config, epochs=args.epochs),
+            allow_unicode=True,
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Waits until every process of ``make run`` answers, prints the URLs, then idles.
+
+It stays alive afterwards because honcho stops all processes when one exits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+
+CRM = f"http://127.0.0.1:{os.environ.get('CRM_PORT', '8000')}"
+RASA = f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
+ACTIONS = f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}"
+TOKEN = os.environ.get("RASA_TOKEN", "dev-rasa-token")
+CHECKS = {
+    "crm": f"{CRM}/health",
+    "actions": f"{ACTIONS}/health",
+    "rasa": f"{RASA}/status?token={TOKEN}",
+}
+
+
+def _up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return 200 <= resp.status < 300
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def main() -> None:
+    """Poll, report, idle."""
+    deadline = time.monotonic() + float(os.environ.get("READY_TIMEOUT", "600"))
+    pending = dict(CHECKS)
+    while pending and time.monotonic() < deadline:
+        for name, url in list(pending.items()):
+            if _up(url):
+                print(f"{name} is up", flush=True)
+                del pending[name]
+        time.sleep(1)
+    if pending:
+        print(f"not ready: {', '.join(pending)}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    print(
+        "\n".join(
+            [
+                "",
+                "All services are up:",
+                f"  CRM API docs (OpenAPI):   {CRM}/docs",
+                f"  CRM health:               {CRM}/health",
+                f"  Rasa REST channel:        {RASA}/webhooks/rest/webhook",
+                f"  Rasa HTTP API (token):    {RASA}/status?token=<RASA_TOKEN>",
+                f"  Action server:            {ACTIONS}/health",
+                "  Demo agents log in with employee number + password demo1234",
+                "Press Ctrl-C to stop everything.",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
