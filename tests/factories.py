@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from crm_backend.core.security import hash_password
@@ -383,3 +384,18 @@ def make_escalation(
     session.add(escalation)
     session.flush()
     return escalation
+
+
+def login(client: TestClient, agent: Agent) -> dict[str, str]:
+    """Bearer headers of ``agent``, through the real login endpoint.
+
+    The session cookie the login sets is dropped from the client, so that every
+    request authenticates only by the headers it is given.
+    """
+    response = client.post(
+        "/api/v1/agent/auth/login",
+        json={"employee_no": agent.employee_no, "password": PASSWORD},
+    )
+    assert response.status_code == 200, response.text
+    client.cookies.delete("crm_session")
+    return {"Authorization": f"Bearer {response.json()['token']}"}

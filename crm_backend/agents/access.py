@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from crm_backend.core.errors import Forbidden
@@ -21,6 +21,12 @@ def is_supervisor(agent: Agent) -> bool:
     return agent.role == AgentRole.supervisor
 
 
+def ensure_supervisor(agent: Agent) -> None:
+    """Raise ``Forbidden`` unless the agent is a supervisor."""
+    if not is_supervisor(agent):
+        raise Forbidden("Only a supervisor may do this")
+
+
 def can_access_customer(session: Session, agent: Agent, customer_id: int) -> bool:
     """True when the customer is the agent's, their team's, or handed to either."""
     if is_supervisor(agent):
@@ -34,7 +40,7 @@ def can_access_customer(session: Session, agent: Agent, customer_id: int) -> boo
             CustomerAssignment.ended_at.is_(None),
             or_(
                 CustomerAssignment.agent_id == agent.id,
-                (servicing.team_id == agent.team_id) if agent.team_id else False,
+                (servicing.team_id == agent.team_id) if agent.team_id else false(),
             ),
         )
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 09:47:09.675696
+Create Date: 2026-11-25 09:50:43.534954
 """
 
 from collections.abc import Sequence
@@ -1154,6 +1154,7 @@ def upgrade() -> None:
                 "policy_birth",
                 "wechat",
                 "step_up",
+                "agent_password",
                 name="verificationmethod",
                 native_enum=False,
                 length=32,
