@@ -1,0 +1,267 @@
+"""Complaint tickets over HTTP: the bot's create/follow-up and the agent's queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
+
+from crm_backend.agents.access import is_supervisor
+from crm_backend.core.deps import CurrentAgent, SessionDep, SettingsDep
+from crm_backend.core.errors import Forbidden
+from crm_backend.models import Ticket
+from crm_backend.models.base import utcnow
+from crm_backend.models.enums import (
+    OPEN_TICKET_STATUSES,
+    Severity,
+    TicketCategory,
+    TicketStatus,
+)
+from crm_backend.tickets import lifecycle, service
+from crm_backend.tickets.schemas import (
+    EVENT_LABELS,
+    AssignIn,
+    BreachSummary,
+    CustomerEventRead,
+    NoteIn,
+    ReopenIn,
+    ResolveIn,
+    TicketCreate,
+    TicketCustomerList,
+    TicketDetail,
+    TicketEventRead,
+    TicketFollowUp,
+    TicketList,
+    TicketRead,
+    TicketSummary,
+    VerbIn,
+)
+
+service_router = APIRouter(tags=["tickets (service)"])
+agent_router = APIRouter(prefix="/tickets", tags=["tickets (agent)"])
+
+
+def _follow_up(session: Session, ticket: Ticket) -> TicketFollowUp:
+    visible = service.events(session, ticket_id=ticket.id, customer_visible_only=True)
+    base = TicketSummary.of(ticket).model_dump()
+    return TicketFollowUp(
+        **base,
+        policy_no=service.policy_no_of(session, ticket),
+        description=ticket.description,
+        desired_outcome=ticket.desired_outcome,
+        outcome=ticket.outcome,
+        events=[
+            CustomerEventRead(
+                kind=e.kind,
+                label=EVENT_LABELS.get(e.kind, e.kind),
+                at=e.created_at,
+                note=e.note,
+            )
+            for e in visible
+        ],
+    )
+
+
+def _detail(session: Session, ticket: Ticket) -> TicketDetail:
+    _, name, policy_no = service.row_of(session, ticket)
+    row = TicketRead.build(ticket, customer_name=name, policy_no=policy_no)
+    log = service.events(session, ticket_id=ticket.id)
+    return TicketDetail(
+        **row.model_dump(),
+        events=[TicketEventRead.model_validate(e) for e in log],
+    )
+
+
+@service_router.post("/tickets", response_model=TicketSummary, status_code=201)
+def create_ticket(
+    ticket_in: TicketCreate, session: SessionDep, settings: SettingsDep
+) -> TicketSummary:
+    """Open a complaint ticket; the answer carries its number and both deadlines."""
+    ticket = service.create(session, ticket_in=ticket_in, settings=settings)
+    return TicketSummary.of(ticket)
+
+
+@service_router.get("/tickets/{ticket_no}", response_model=TicketFollowUp)
+def follow_up_ticket(
+    ticket_no: str, customer_id: Annotated[int, Query()], session: SessionDep
+) -> TicketFollowUp:
+    """The customer's ticket with its visible history (404 for anyone else's)."""
+    ticket = service.get_for_customer(
+        session, ticket_no=ticket_no, customer_id=customer_id
+    )
+    return _follow_up(session, ticket)
+
+
+@service_router.get(
+    "/customers/{customer_id}/tickets", response_model=TicketCustomerList
+)
+def customer_tickets(customer_id: int, session: SessionDep) -> TicketCustomerList:
+    """The customer's tickets, open first, newest first."""
+    tickets = service.list_for_customer(session, customer_id=customer_id)
+    items = [TicketSummary.of(t) for t in tickets]
+    open_count = sum(1 for t in tickets if t.status in OPEN_TICKET_STATUSES)
+    return TicketCustomerList(items=items, open_count=open_count)
+
+
+@agent_router.get("", response_model=TicketList)
+def list_tickets(
+    agent: CurrentAgent,
+    session: SessionDep,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    mine: bool = False,
+    team: int | None = None,
+    breached: bool | None = None,
+    category: TicketCategory | None = None,
+    severity: Severity | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TicketList:
+    """Tickets the agent may see (all for supervisors), by resolution deadline."""
+    rows, total = service.list_for_agent(
+        session,
+        agent=agent,
+        statuses=status or (),
+        mine=mine,
+        team_id=team,
+        breached=breached,
+        category=category,
+        severity=severity,
+        limit=limit,
+        offset=offset,
+    )
+    items = [
+        TicketRead.build(t, customer_name=name, policy_no=policy_no)
+        for t, name, policy_no in rows
+    ]
+    return TicketList(items=items, total=total)
+
+
+@agent_router.get("/breaches", response_model=BreachSummary)
+def breaches(
+    agent: CurrentAgent, session: SessionDep, include_closed: bool = False
+) -> BreachSummary:
+    """SLA breaches by team and category (supervisors only)."""
+    if not is_supervisor(agent):
+        raise Forbidden("Only supervisors see the breach summary")
+    summary = lifecycle.breach_summary(
+        session, now=utcnow(), include_closed=include_closed
+    )
+    return BreachSummary.model_validate(summary)
+
+
+@agent_router.get("/{ticket_id}", response_model=TicketDetail)
+def get_ticket(
+    ticket_id: int, agent: CurrentAgent, session: SessionDep
+) -> TicketDetail:
+    """One ticket with its whole event log."""
+    ticket = service.get_for_agent(session, ticket_id=ticket_id, agent=agent)
+    return _detail(session, ticket)
+
+
+def _locked(session: Session, ticket_id: int, agent: CurrentAgent) -> Ticket:
+    return service.get_for_agent(
+        session, ticket_id=ticket_id, agent=agent, for_update=True
+    )
+
+
+@agent_router.post("/{ticket_id}/assign", response_model=TicketDetail)
+def assign_ticket(
+    ticket_id: int, body: AssignIn, agent: CurrentAgent, session: SessionDep
+) -> TicketDetail:
+    """Hand the ticket to an agent and/or a team."""
+    ticket = lifecycle.assign(
+        session,
+        ticket=_locked(session, ticket_id, agent),
+        actor=agent,
+        agent_id=body.agent_id,
+        team_id=body.team_id,
+        note=body.note,
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/acknowledge", response_model=TicketDetail)
+def acknowledge_ticket(
+    ticket_id: int, agent: CurrentAgent, session: SessionDep, body: VerbIn | None = None
+) -> TicketDetail:
+    """received → acknowledged."""
+    ticket = lifecycle.acknowledge(
+        session,
+        ticket=_locked(session, ticket_id, agent),
+        actor=agent,
+        note=body.note if body else None,
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/investigate", response_model=TicketDetail)
+def investigate_ticket(
+    ticket_id: int, agent: CurrentAgent, session: SessionDep, body: VerbIn | None = None
+) -> TicketDetail:
+    """acknowledged → investigating."""
+    ticket = lifecycle.investigate(
+        session,
+        ticket=_locked(session, ticket_id, agent),
+        actor=agent,
+        note=body.note if body else None,
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/resolve", response_model=TicketDetail)
+def resolve_ticket(
+    ticket_id: int, body: ResolveIn, agent: CurrentAgent, session: SessionDep
+) -> TicketDetail:
+    """acknowledged / investigating → resolved, with the outcome."""
+    ticket = lifecycle.resolve(
+        session,
+        ticket=_locked(session, ticket_id, agent),
+        actor=agent,
+        outcome=body.outcome,
+        note=body.note,
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/close", response_model=TicketDetail)
+def close_ticket(
+    ticket_id: int, agent: CurrentAgent, session: SessionDep, body: VerbIn | None = None
+) -> TicketDetail:
+    """resolved → closed."""
+    ticket = lifecycle.close(
+        session,
+        ticket=_locked(session, ticket_id, agent),
+        actor=agent,
+        note=body.note if body else None,
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/reopen", response_model=TicketDetail)
+def reopen_ticket(
+    ticket_id: int, body: ReopenIn, agent: CurrentAgent, session: SessionDep
+) -> TicketDetail:
+    """resolved / closed → investigating, with the reason."""
+    ticket = lifecycle.reopen(
+        session,
+        ticket=_locked(session, ticket_id, agent),
+        actor=agent,
+        reason=body.reason,
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/notes", response_model=TicketDetail)
+def add_ticket_note(
+    ticket_id: int, body: NoteIn, agent: CurrentAgent, session: SessionDep
+) -> TicketDetail:
+    """A note in the log, shown to the customer only when ``customer_visible``."""
+    ticket = lifecycle.add_note(
+        session,
+        ticket=_locked(session, ticket_id, agent),
+        actor=agent,
+        text=body.text,
+        customer_visible=body.customer_visible,
+    )
+    return _detail(session, ticket)

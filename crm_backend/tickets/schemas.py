@@ -1,0 +1,264 @@
+"""Complaint ticket schemas: the bot's create/follow-up views and the agent views."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crm_backend.models import Ticket
+from crm_backend.models.enums import Channel, Severity, TicketCategory, TicketStatus
+
+STATUS_LABELS = {
+    TicketStatus.received: "已受理",
+    TicketStatus.acknowledged: "已确认",
+    TicketStatus.investigating: "处理中",
+    TicketStatus.resolved: "已解决",
+    TicketStatus.closed: "已关闭",
+}
+CATEGORY_LABELS = {
+    TicketCategory.service_attitude: "服务态度",
+    TicketCategory.claim_dispute: "理赔争议",
+    TicketCategory.sales_misconduct: "销售误导",
+    TicketCategory.billing: "扣费缴费",
+    TicketCategory.policy_service: "保全服务",
+    TicketCategory.product: "产品问题",
+    TicketCategory.other: "其他",
+}
+SEVERITY_LABELS = {
+    Severity.low: "低",
+    Severity.medium: "中",
+    Severity.high: "高",
+    Severity.critical: "紧急",
+}
+# what the customer sees for each kind of event in the follow-up
+EVENT_LABELS = {
+    "received": "投诉已受理",
+    "acknowledged": "投诉已确认，专人跟进",
+    "investigating": "正在调查处理",
+    "resolved": "处理完成",
+    "closed": "投诉已关闭",
+    "reopened": "重新处理",
+    "note": "处理进展",
+}
+# the bot may send the Chinese label (or a common variant) instead of the code
+_CATEGORY_ALIASES = {label: cat for cat, label in CATEGORY_LABELS.items()} | {
+    "扣费": TicketCategory.billing,
+    "缴费": TicketCategory.billing,
+    "扣费/缴费": TicketCategory.billing,
+}
+
+
+def parse_reasons(raw: str | None) -> list[str]:
+    """The stored JSON list of priority reasons (empty when unset)."""
+    if not raw:
+        return []
+    value = json.loads(raw)
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+
+
+class TicketCreate(BaseModel):
+    """A complaint the bot collected with its form."""
+
+    customer_id: int
+    category: TicketCategory
+    description: str = Field(min_length=1, max_length=4000)
+    desired_outcome: str | None = Field(default=None, max_length=2000)
+    policy_no: str | None = Field(default=None, max_length=20)
+    severity: Severity | None = None
+    conversation_id: int | None = None
+    channel: Channel = Channel.web
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category_alias(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return _CATEGORY_ALIASES.get(value.strip(), value.strip())
+        return value
+
+
+def labels_of(ticket: Ticket) -> dict[str, str]:
+    """The Chinese labels of a ticket's status, category and severity."""
+    return {
+        "status_label": STATUS_LABELS[ticket.status],
+        "category_label": CATEGORY_LABELS[ticket.category],
+        "severity_label": SEVERITY_LABELS[ticket.severity],
+    }
+
+
+class TicketSummary(BaseModel):
+    """One of the customer's tickets, as the bot shows it."""
+
+    ticket_no: str
+    status: TicketStatus
+    status_label: str
+    category: TicketCategory
+    category_label: str
+    severity: Severity
+    severity_label: str
+    ack_due_at: datetime
+    resolve_due_at: datetime
+    created_at: datetime
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketSummary:
+        """Build from an ORM ticket."""
+        return cls.model_validate({**_columns(ticket, cls), **labels_of(ticket)})
+
+
+class CustomerEventRead(BaseModel):
+    """A customer-visible step of the ticket."""
+
+    kind: str
+    label: str
+    at: datetime
+    note: str | None
+
+
+class TicketFollowUp(TicketSummary):
+    """A ticket with its customer-visible history and outcome (service API)."""
+
+    policy_no: str | None
+    description: str
+    desired_outcome: str | None
+    outcome: str | None
+    events: list[CustomerEventRead]
+
+
+class TicketCustomerList(BaseModel):
+    """The customer's tickets, open first, newest first."""
+
+    items: list[TicketSummary]
+    open_count: int
+
+
+class TicketRead(TicketSummary):
+    """A ticket as the agent console lists it."""
+
+    id: int
+    customer_id: int
+    customer_name: str
+    conversation_id: int | None
+    policy_no: str | None
+    priority: int
+    priority_reasons: list[str]
+    description: str
+    desired_outcome: str | None
+    channel: str
+    acknowledged_at: datetime | None
+    investigating_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    ack_breached: bool
+    resolve_breached: bool
+    assignee_id: int | None
+    team_id: int | None
+    outcome: str | None
+
+    @classmethod
+    def build(
+        cls, ticket: Ticket, *, customer_name: str, policy_no: str | None
+    ) -> TicketRead:
+        """Build from an ORM ticket plus the joined names."""
+        data = {
+            **_columns(ticket, cls),
+            **labels_of(ticket),
+            "customer_name": customer_name,
+            "policy_no": policy_no,
+            "priority_reasons": parse_reasons(ticket.priority_reasons),
+        }
+        return cls.model_validate(data)
+
+
+class TicketEventRead(BaseModel):
+    """One entry of the ticket's log (agent view)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    from_status: TicketStatus | None
+    to_status: TicketStatus | None
+    actor_id: int | None
+    note: str | None
+    customer_visible: bool
+    created_at: datetime
+
+
+class TicketDetail(TicketRead):
+    """A ticket with its full event log (agent view)."""
+
+    events: list[TicketEventRead]
+
+
+class TicketList(BaseModel):
+    """A page of tickets, by resolution deadline."""
+
+    items: list[TicketRead]
+    total: int
+
+
+class VerbIn(BaseModel):
+    """An optional note on a state change; it is shown to the customer."""
+
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AssignIn(BaseModel):
+    """Hand the ticket to an agent and/or a team."""
+
+    agent_id: int | None = None
+    team_id: int | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ResolveIn(BaseModel):
+    """The outcome the customer is told."""
+
+    outcome: str = Field(min_length=1, max_length=4000)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReopenIn(BaseModel):
+    """Why the ticket goes back to investigation."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class NoteIn(BaseModel):
+    """A note in the log; internal unless ``customer_visible``."""
+
+    text: str = Field(min_length=1, max_length=4000)
+    customer_visible: bool = False
+
+
+class BreachCount(BaseModel):
+    """Breached tickets of one team or category."""
+
+    key: str | None
+    label: str
+    ack_breached: int
+    resolve_breached: int
+    tickets: int
+
+
+class BreachSummary(BaseModel):
+    """Current SLA breaches for supervisors, by team and by category."""
+
+    as_of: datetime
+    total: int
+    ack_breached: int
+    resolve_breached: int
+    by_team: list[BreachCount]
+    by_category: list[BreachCount]
+
+
+def _columns(ticket: Ticket, schema: type[BaseModel]) -> dict[str, Any]:
+    """The ticket's attributes that the schema declares."""
+    return {
+        name: getattr(ticket, name)
+        for name in schema.model_fields
+        if hasattr(Ticket, name) and name != "priority_reasons"
+    }
