@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Header, Query, Response
-from fastapi.responses import JSONResponse
 
 from crm_backend.agents import flows, service
 from crm_backend.agents.access import ensure_can_access_customer, ensure_supervisor
@@ -23,7 +22,6 @@ from crm_backend.agents.schemas import (
     TeamList,
 )
 from crm_backend.core.deps import SESSION_COOKIE, CurrentAgent, SessionDep, SettingsDep
-from crm_backend.core.errors import Unauthorized
 from crm_backend.models.enums import Presence
 
 agent_router = APIRouter(tags=["agents"])
@@ -42,20 +40,15 @@ def login(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-) -> LoginRead | JSONResponse:
+) -> LoginRead:
     """Log in with employee number and password; sets the ``crm_session`` cookie."""
-    try:
-        token, row, agent = service.login(
-            session,
-            employee_no=login_in.employee_no,
-            password=login_in.password,
-            settings=settings,
-        )
-    except Unauthorized as exc:
-        # Answered, not raised: a raised error would roll back the recorded failure
-        # and the brute-force limit would never count it.
-        body = {"code": exc.code, "message": exc.message}
-        return JSONResponse({"error": body}, status_code=exc.status_code)
+    # a failed attempt is raised with keep_changes, so the brute-force limit counts it
+    token, row, agent = service.login(
+        session,
+        employee_no=login_in.employee_no,
+        password=login_in.password,
+        settings=settings,
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -136,7 +136,7 @@ def login(
     valid = verify_password(stored or _dummy_hash(), password) and stored is not None
     if agent is None or not valid:
         record_login_attempt(session, employee_no=employee_no, success=False, now=now)
-        raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
+        raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials", keep_changes=True)
     if agent.status != AgentStatus.active:
         raise Forbidden("This account is no longer active", code="agent_departed")
     record_login_attempt(session, employee_no=employee_no, success=True, now=now)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from crm_backend.core.deps import SessionDep, SettingsDep
-from crm_backend.core.errors import CrmError, Locked
+from crm_backend.core.errors import Locked
 from crm_backend.customers.schemas import CustomerBrief
 from crm_backend.identity import service
 from crm_backend.identity.notifier import NotifierDep
@@ -30,26 +29,19 @@ LOCKED_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _render(exc: CrmError) -> JSONResponse:
-    """The error body ``install_handlers`` renders, returned instead of raised so
-    that the failed attempt recorded in this request is committed, not rolled back."""
-    body = {"code": exc.code, "message": exc.message, **exc.extra}
-    return JSONResponse({"error": body}, status_code=exc.status_code)
-
-
 @service_router.post("/verify", response_model=VerifyRead, responses=LOCKED_DOC)
 def verify(
     verify_in: VerifyCreate, session: SessionDep, settings: SettingsDep
-) -> VerifyRead | JSONResponse:
+) -> VerifyRead:
     """Verify phone + ID last 4, policy number + birth date, or a bound openid."""
     outcome = service.verify(session, verify_in=verify_in, settings=settings)
     if outcome.locked_until is not None:
-        return _render(
-            Locked(
-                "Too many failed verifications; try again later",
-                attempts_left=0,
-                locked_until=outcome.locked_until.isoformat(),
-            )
+        # raised with keep_changes: the failed attempt must be committed
+        raise Locked(
+            "Too many failed verifications; try again later",
+            keep_changes=True,
+            attempts_left=0,
+            locked_until=outcome.locked_until.isoformat(),
         )
     return VerifyRead(
         verified=outcome.verified,
@@ -81,16 +73,15 @@ def request_step_up(
 )
 def verify_step_up(
     verify_in: StepUpVerify, session: SessionDep, settings: SettingsDep
-) -> StepUpVerified | JSONResponse:
+) -> StepUpVerified:
     """Check the one-time code; the right one yields a short-lived step-up token."""
     outcome = service.verify_step_up(session, verify_in=verify_in, settings=settings)
     if outcome.locked:
-        return _render(
-            Locked(
-                "Too many wrong codes; request a new one",
-                code="code_locked",
-                attempts_left=0,
-            )
+        raise Locked(
+            "Too many wrong codes; request a new one",
+            code="code_locked",
+            keep_changes=True,
+            attempts_left=0,
         )
     return StepUpVerified(
         verified=outcome.verified,

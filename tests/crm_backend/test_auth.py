@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from crm_backend.agents import service
 from crm_backend.core.config import Settings, get_settings
-from crm_backend.core.deps import SessionDep, get_session
+from crm_backend.core.deps import SessionDep
 from crm_backend.core.errors import Conflict, Forbidden, Locked, Unauthorized
 from crm_backend.core.security import token_digest
-from crm_backend.main import create_app
 from crm_backend.models import AgentSession, VerificationAttempt
 from crm_backend.models.enums import AgentStatus, Presence, VerificationMethod
 from tests.factories import PASSWORD, login, make_agent, make_team
@@ -252,21 +250,11 @@ def test_unknown_employee_numbers_lock_too(client, session):
 
 
 @pytest.fixture()
-def rollback_client(session: Session, settings: Settings) -> Iterator[TestClient]:
-    """A client whose request session rolls back on errors, like production's."""
-    app = create_app()
+def rollback_client(client: TestClient) -> TestClient:
+    """The shared client (its request session rolls back on errors, like
+    production's) with a route that writes and then fails."""
 
-    def _session() -> Iterator[Session]:
-        nested = session.begin_nested()
-        try:
-            yield session
-            session.flush()
-            nested.commit()
-        except Exception:
-            nested.rollback()
-            raise
-
-    @app.post("/boom")
+    @client.app.post("/boom")  # type: ignore[attr-defined]
     def boom(request_session: SessionDep) -> None:
         request_session.add(
             VerificationAttempt(
@@ -276,10 +264,7 @@ def rollback_client(session: Session, settings: Settings) -> Iterator[TestClient
         request_session.flush()
         raise Conflict("boom")
 
-    app.dependency_overrides[get_session] = _session
-    app.dependency_overrides[get_settings] = lambda: settings
-    with TestClient(app) as c:
-        yield c
+    return client
 
 
 def test_failures_survive_the_error_response(rollback_client, session):
