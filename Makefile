@@ -7,6 +7,9 @@ DEMO_CUSTOMERS ?= 3000
 export CRM_DATABASE_URL ?= sqlite:///$(CURDIR)/var/crm.sqlite3
 export CRM_URL ?= http://127.0.0.1:$(or $(CRM_PORT),8000)
 export CRM_SERVICE_TOKEN ?= dev-service-token
+export RASA_TELEMETRY_ENABLED := false
+MODEL := models/current.tar.gz
+RASA_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
 
 .PHONY: help setup migrate demo-data train run test test-crm test-rasa lint format clean
 
@@ -23,8 +26,11 @@ migrate: setup  ## bring the CRM database to the newest schema
 demo-data: migrate  ## load the reproducible demo book (only into an empty database)
 	@$(PY) -m crm_backend.demo --customers $(DEMO_CUSTOMERS) --if-empty
 
-train: setup  ## train the Rasa model unless one in models/ matches data and config
-	@$(RASA) train --quiet --out models
+train: setup $(MODEL)  ## train the Rasa model when its data or config changed
+
+$(MODEL): $(RASA_INPUTS) requirements/rasa.lock.txt
+	@echo "==> training the Rasa model (data or config changed)"
+	@$(RASA) train --quiet --out models --fixed-model-name current
 
 run: demo-data train  ## run every process (CRM, actions, Rasa) and print the URLs
 	@.venv/bin/honcho start -f Procfile

@@ -3,7 +3,7 @@
 Usage: python scripts/rasa_test_config.py OUT_FILE [--epochs N] [--config config.yml]
 
 The copy has every ``epochs`` setting (DIETClassifier, TEDPolicy, …) lowered to N
-(default 10) and a relative jieba ``dictionary_path`` made absolute, so the copy can
+(default 30) and a relative jieba ``dictionary_path`` made absolute, so the copy can
 live in a temp dir. Everything else is the production pipeline unchanged, so tests
 exercise the real components. Runs in either environment (needs only PyYAML).
 """
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     """Read the config, write the fast copy."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="where to write the copy")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
     args = parser.parse_args(argv)
     config = yaml.safe_load(args.config.read_text(encoding="utf-8"))

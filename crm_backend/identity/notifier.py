@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from crm_backend.models import Customer, OutboxMessage
 
-SMS_SIGNATURE = "【安心人寿】"
+SMS_SIGNATURE = "【安顺人寿】"
 
 
 class Notifier(Protocol):

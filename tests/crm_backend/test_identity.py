@@ -425,7 +425,7 @@ def test_step_up_happy_path(client, session, service_headers, customer):
     ).all()
     assert outbox.channel == "sms" and outbox.recipient == PHONE
     code = _sent_code(session, customer)
-    assert outbox.body == f"【安心人寿】您的验证码为{code}，10分钟内有效，请勿泄露。"
+    assert outbox.body == f"【安顺人寿】您的验证码为{code}，10分钟内有效，请勿泄露。"
     assert code not in sent.text
     [row] = session.scalars(
         select(OneTimeCode).where(OneTimeCode.customer_id == customer.id)
@@ -635,7 +635,7 @@ def test_the_notifier_is_pluggable(client, session, service_headers, customer):
 def test_step_up_text_and_outbox_notifier(session, customer):
     assert (
         step_up_text("123456", 5)
-        == "【安心人寿】您的验证码为123456，5分钟内有效，请勿泄露。"
+        == "【安顺人寿】您的验证码为123456，5分钟内有效，请勿泄露。"
     )
     OutboxNotifier().send(session, customer=customer, body="hello")
     row = session.scalars(select(OutboxMessage)).one()

@@ -1,0 +1,1 @@
+"""What every action shares: the abstract CRM action, slot and response names."""

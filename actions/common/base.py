@@ -1,0 +1,62 @@
+"""The abstract base of actions that talk to the CRM."""
+
+from __future__ import annotations
+
+import abc
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import names
+from actions.crm.client import CrmClient
+from actions.crm.errors import CrmError, CrmUnavailable
+
+logger = logging.getLogger(__name__)
+
+DomainDict = dict[str, Any]
+Events = list[dict[str, Any]]
+
+
+class CrmAction(Action, abc.ABC):
+    """An action that uses the CRM; CRM failures become an apology and an offer.
+
+    Subclasses implement ``name()`` and ``run_with_crm()``. Errors the action
+    expects (a CrmNotFound for an unknown policy…) are handled there; anything that
+    escapes becomes utter_crm_unavailable plus utter_offer_human, never raw text.
+    """
+
+    def crm_client(self) -> CrmClient:
+        """A CRM client configured from the environment; tests override this."""
+        return CrmClient.from_env()
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Events:
+        """Open a CRM client, run the action, and apologise when the CRM fails."""
+        try:
+            async with self.crm_client() as crm:
+                return await self.run_with_crm(crm, dispatcher, tracker, domain)
+        except CrmUnavailable as exc:
+            logger.warning("%s: CRM unavailable: %s", self.name(), exc)
+        except CrmError as exc:
+            # Unexpected answers are bugs or misconfiguration (a wrong token…): log
+            # loudly, but the customer still gets a polite way forward.
+            logger.error("%s: CRM error: %s", self.name(), exc)
+        dispatcher.utter_message(response=names.UTTER_CRM_UNAVAILABLE)
+        dispatcher.utter_message(response=names.UTTER_OFFER_HUMAN)
+        return []
+
+    @abc.abstractmethod
+    async def run_with_crm(
+        self,
+        crm: CrmClient,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Events:
+        """Do the action's work with an open CRM client; return the events."""
