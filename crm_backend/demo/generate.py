@@ -109,7 +109,7 @@ def build_staff(
                 "status": AgentStatus.departed if spec.departed else AgentStatus.active,
                 "departed_at": departed_at if spec.departed else None,
                 "work_phone": f"021-3896{1000 + n:04d}",
-                "email": f"{spec.employee_no.lower()}@kangning-life.example",
+                "email": f"{spec.employee_no.lower()}@anshun-life.example",
                 "password_hash": password_hash,
                 "created_at": hired,
                 "updated_at": changed,
