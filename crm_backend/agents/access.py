@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, false, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from crm_backend.core.errors import Forbidden
 from crm_backend.models import (
@@ -27,21 +27,23 @@ def ensure_supervisor(agent: Agent) -> None:
         raise Forbidden("Only a supervisor may do this")
 
 
-def can_access_customer(session: Session, agent: Agent, customer_id: int) -> bool:
-    """True when the customer is the agent's, their team's, or handed to either."""
+def customer_access_clause(
+    agent: Agent, customer_id: ColumnElement[int] | QueryableAttribute[int] | int
+) -> ColumnElement[bool]:
+    """SQL truth of "the agent may see this customer": theirs, their team's, or
+    handed to either (escalation, ticket, chat). ``customer_id`` is a value or a
+    column, so the same rule checks one customer and filters lists."""
     if is_supervisor(agent):
-        return True
+        return true()
     servicing = aliased(Agent)
+    same_team = (servicing.team_id == agent.team_id) if agent.team_id else false()
     own_or_team = (
         select(CustomerAssignment.id)
         .join(servicing, servicing.id == CustomerAssignment.agent_id)
         .where(
             CustomerAssignment.customer_id == customer_id,
             CustomerAssignment.ended_at.is_(None),
-            or_(
-                CustomerAssignment.agent_id == agent.id,
-                (servicing.team_id == agent.team_id) if agent.team_id else false(),
-            ),
+            or_(CustomerAssignment.agent_id == agent.id, same_team),
         )
     )
     team_clause = (
@@ -57,7 +59,7 @@ def can_access_customer(session: Session, agent: Agent, customer_id: int) -> boo
             *team_clause,
         ),
     )
-    ticket_team = [Ticket.team_id == agent.team_id] if agent.team_id is not None else []
+    ticket_team = [Ticket.team_id == agent.team_id] if has_team else []
     ticketed = select(Ticket.id).where(
         Ticket.customer_id == customer_id,
         or_(Ticket.assignee_id == agent.id, *ticket_team),
@@ -66,18 +68,16 @@ def can_access_customer(session: Session, agent: Agent, customer_id: int) -> boo
         Conversation.customer_id == customer_id,
         Conversation.assigned_agent_id == agent.id,
     )
-    return bool(
-        session.scalar(
-            select(
-                or_(
-                    exists(own_or_team),
-                    exists(escalated),
-                    exists(ticketed),
-                    exists(chatted),
-                )
-            )
-        )
+    return or_(
+        own_or_team.exists(), escalated.exists(), ticketed.exists(), chatted.exists()
     )
+
+
+def can_access_customer(session: Session, agent: Agent, customer_id: int) -> bool:
+    """True when the customer is the agent's, their team's, or handed to either."""
+    if is_supervisor(agent):
+        return True
+    return bool(session.scalar(select(customer_access_clause(agent, customer_id))))
 
 
 def ensure_can_access_customer(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from crm_backend.agents.access import is_supervisor
+from crm_backend.agents.access import customer_access_clause, is_supervisor
 from crm_backend.analytics import service as analytics
 from crm_backend.core.config import Settings
 from crm_backend.core.errors import NotFound
@@ -37,9 +37,7 @@ from crm_backend.models import (
     CustomerAssignment,
     CustomerScore,
     CustomerSignal,
-    Escalation,
     Team,
-    Ticket,
 )
 from crm_backend.models.enums import (
     AgentStatus,
@@ -243,46 +241,6 @@ def record_signal(
     )
 
 
-def accessible_clause(agent: Agent) -> ColumnElement[bool]:
-    """A filter on ``Customer`` equal to ``agents.access.can_access_customer``."""
-    servicing = aliased(Agent)
-    same_team = (servicing.team_id == agent.team_id) if agent.team_id else false()
-    own_or_team = (
-        select(CustomerAssignment.id)
-        .join(servicing, servicing.id == CustomerAssignment.agent_id)
-        .where(
-            CustomerAssignment.customer_id == Customer.id,
-            CustomerAssignment.ended_at.is_(None),
-            or_(CustomerAssignment.agent_id == agent.id, same_team),
-        )
-    )
-    escalation_team = (
-        [Escalation.target_team_id == agent.team_id]
-        if agent.team_id is not None
-        else []
-    )
-    escalated = select(Escalation.id).where(
-        Escalation.customer_id == Customer.id,
-        or_(
-            Escalation.assigned_agent_id == agent.id,
-            Escalation.target_agent_id == agent.id,
-            *escalation_team,
-        ),
-    )
-    ticket_team = [Ticket.team_id == agent.team_id] if agent.team_id is not None else []
-    ticketed = select(Ticket.id).where(
-        Ticket.customer_id == Customer.id,
-        or_(Ticket.assignee_id == agent.id, *ticket_team),
-    )
-    chatted = select(Conversation.id).where(
-        Conversation.customer_id == Customer.id,
-        Conversation.assigned_agent_id == agent.id,
-    )
-    return or_(
-        own_or_team.exists(), escalated.exists(), ticketed.exists(), chatted.exists()
-    )
-
-
 def _query_clause(q: str) -> ColumnElement[bool]:
     text = q.strip()
     digits = normalize_phone(text)
@@ -301,7 +259,7 @@ def search(
     """Customers the agent may see, matching name / customer_no / phone prefix."""
     where: list[ColumnElement[bool]] = []
     if not is_supervisor(agent):
-        where.append(accessible_clause(agent))
+        where.append(customer_access_clause(agent, Customer.id))
     if q and q.strip():
         where.append(_query_clause(q))
     total = session.scalar(select(func.count()).select_from(Customer).where(*where))

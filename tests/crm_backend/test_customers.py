@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from crm_backend.agents.access import can_access_customer
+from crm_backend.agents.access import can_access_customer, customer_access_clause
 from crm_backend.core.errors import Forbidden, NotFound
 from crm_backend.core.security import new_token, token_digest
 from crm_backend.customers import service
@@ -522,7 +522,7 @@ def test_search_shows_only_customers_the_agent_may_access(client, session, team,
     for viewer in (agent, teammate, outsider):
         listed = set(
             session.scalars(
-                select(Customer.id).where(service.accessible_clause(viewer))
+                select(Customer.id).where(customer_access_clause(viewer, Customer.id))
             )
         )
         allowed = {c for c in everyone if can_access_customer(session, viewer, c)}
