@@ -36,6 +36,7 @@ def customer_access_clause(
     if is_supervisor(agent):
         return true()
     servicing = aliased(Agent)
+    has_team = agent.team_id is not None
     same_team = (servicing.team_id == agent.team_id) if agent.team_id else false()
     own_or_team = (
         select(CustomerAssignment.id)
@@ -46,11 +47,7 @@ def customer_access_clause(
             or_(CustomerAssignment.agent_id == agent.id, same_team),
         )
     )
-    team_clause = (
-        [Escalation.target_team_id == agent.team_id]
-        if agent.team_id is not None
-        else []
-    )
+    team_clause = [Escalation.target_team_id == agent.team_id] if has_team else []
     escalated = select(Escalation.id).where(
         Escalation.customer_id == customer_id,
         or_(
