@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from crm_backend.api import build_router
 from crm_backend.core.errors import install_handlers
+
+SWAGGER_STATIC = "/static/swagger-ui"
 
 
 def create_app() -> FastAPI:
@@ -14,9 +20,23 @@ def create_app() -> FastAPI:
         title="保险客服 CRM",
         version="0.1.0",
         description="System of record for the insurance service bot and agent console.",
+        # the default pages load Swagger UI from a CDN; serve it from the package
+        docs_url=None,
+        redoc_url=None,
     )
     install_handlers(app)
     app.include_router(build_router())
+    app.mount(SWAGGER_STATIC, StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
+            swagger_js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_STATIC}/favicon-32x32.png",
+        )
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:
