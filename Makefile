@@ -9,7 +9,7 @@ export CRM_URL ?= http://127.0.0.1:$(or $(CRM_PORT),8000)
 export CRM_SERVICE_TOKEN ?= dev-service-token
 export RASA_TELEMETRY_ENABLED := false
 MODEL := models/current.tar.gz
-RASA_INPUTS := config.yml domain.yml $(shell find data -type f 2>/dev/null)
+RASA_INPUTS := config.yml $(shell find domain -type f) $(shell find data -type f 2>/dev/null)
 
 .PHONY: help setup migrate demo-data train run test test-crm test-rasa lint format clean
 
@@ -30,7 +30,7 @@ train: setup $(MODEL)  ## train the Rasa model when its data or config changed
 
 $(MODEL): $(RASA_INPUTS) requirements/rasa.lock.txt
 	@echo "==> training the Rasa model (data or config changed)"
-	@$(RASA) train --quiet --out models --fixed-model-name current
+	@$(RASA) train --quiet --domain domain --out models --fixed-model-name current
 
 run: demo-data train  ## run every process (CRM, actions, Rasa) and print the URLs
 	@.venv/bin/honcho start -f Procfile

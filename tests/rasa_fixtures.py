@@ -70,9 +70,12 @@ def tail(text: str, lines: int = 40) -> str:
 
 
 def domain_text(response: str) -> str:
-    """The first text of a response in domain.yml."""
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return str(domain["responses"][response][0]["text"])
+    """The first text of a response in the domain (every file under domain/)."""
+    for path in sorted((ROOT / "domain").rglob("*.yml")):
+        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if response in (part.get("responses") or {}):
+            return str(part["responses"][response][0]["text"])
+    raise KeyError(response)
 
 
 def train_test_model(workdir: Path) -> Path:
@@ -99,7 +102,7 @@ def train_test_model(workdir: Path) -> Path:
             "--config",
             config,
             "--domain",
-            "domain.yml",
+            "domain",
             "--data",
             "data",
             "--out",
@@ -185,7 +188,7 @@ def _wait_ready(
 
 @pytest.fixture(scope="session")
 def rasa_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained from config.yml (epochs capped), domain.yml and data/."""
+    """A model trained from config.yml (epochs capped), domain/ and data/."""
     return train_test_model(tmp_path_factory.getbasetemp() / "rasa-model")
 
 

@@ -1,4 +1,4 @@
-"""Slot, response and metadata names shared by actions (they must match domain.yml)."""
+"""Slot, response and metadata names shared by actions (they must match domain/)."""
 
 # Slots
 CUSTOMER_ID = "customer_id"

@@ -18,7 +18,7 @@ SPOKEN_BY_ACTIONS = {"utter_crm_unavailable", "utter_offer_human"}
 
 def test_rasa_data_validate_is_clean() -> None:
     result = run_rasa(
-        ["data", "validate", "--config", "config.yml", "--domain", "domain.yml"]
+        ["data", "validate", "--config", "config.yml", "--domain", "domain"]
         + ["--data", "data"],
         timeout=300,
     )

@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Tracker
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,8 +46,10 @@ SUMMARY = {
 
 
 def load_domain() -> dict[str, Any]:
-    """The project's domain.yml as the action server receives it (a dict)."""
-    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    """The project's domain (all of domain/) as the action server receives it."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(ROOT / "domain")).as_dict()
 
 
 def make_tracker(
