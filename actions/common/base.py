@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import names
@@ -60,3 +61,43 @@ class CrmAction(Action, abc.ABC):
         domain: DomainDict,
     ) -> Events:
         """Do the action's work with an open CRM client; return the events."""
+
+
+class VerifiedCrmAction(CrmAction, abc.ABC):
+    """A CRM action that shows personal data: only for a verified customer.
+
+    Unverified, it remembers itself in ``pending_action``, explains why, and starts
+    the identity form; actions/identity.py runs the pending action once the
+    customer is verified. Subclasses implement ``run_verified()``.
+    """
+
+    async def run_with_crm(
+        self,
+        crm: CrmClient,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Events:
+        """Gate on verification, then delegate to ``run_verified``."""
+        customer_id = tracker.get_slot(names.CUSTOMER_ID)
+        if tracker.get_slot(names.VERIFIED) is not True or customer_id is None:
+            dispatcher.utter_message(response=names.UTTER_NEED_VERIFICATION)
+            return [
+                SlotSet(names.PENDING_ACTION, self.name()),
+                FollowupAction(names.IDENTITY_FORM),
+            ]
+        return await self.run_verified(
+            crm, dispatcher, tracker, domain, customer_id=int(customer_id)
+        )
+
+    @abc.abstractmethod
+    async def run_verified(
+        self,
+        crm: CrmClient,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        *,
+        customer_id: int,
+    ) -> Events:
+        """Do the action's work for the verified customer ``customer_id``."""
