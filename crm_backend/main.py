@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 from crm_backend.api import build_router
 from crm_backend.core.errors import install_handlers
 
 SWAGGER_STATIC = "/static/swagger-ui"
+# Swagger UI 5 (OpenAPI 3.1) as shipped inside the swagger-ui-py wheel; located
+# without importing the package, which would pull in its framework adapters.
+_spec = importlib.util.find_spec("swagger_ui")
+SWAGGER_DIR = Path(next(iter(_spec.submodule_search_locations or []))) / "static"  # type: ignore[union-attr]
 
 
 def create_app() -> FastAPI:
@@ -26,7 +32,7 @@ def create_app() -> FastAPI:
     )
     install_handlers(app)
     app.include_router(build_router())
-    app.mount(SWAGGER_STATIC, StaticFiles(directory=swagger_ui_path), name="swagger")
+    app.mount(SWAGGER_STATIC, StaticFiles(directory=SWAGGER_DIR), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
