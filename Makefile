@@ -9,9 +9,12 @@ export CRM_URL ?= http://127.0.0.1:$(or $(CRM_PORT),8000)
 export CRM_SERVICE_TOKEN ?= dev-service-token
 export RASA_TELEMETRY_ENABLED := false
 MODEL := models/current.tar.gz
-RASA_INPUTS := config.yml $(shell find domain -type f) $(shell find data -type f 2>/dev/null)
+SPACY_ZH := var/spacy_zh/meta.json
+RASA_INPUTS := config.yml $(shell find domain -type f) $(shell find data -type f 2>/dev/null) \
+	$(shell find nlu sentiment -name '*.py' -o -name '*.json' 2>/dev/null)
 
-.PHONY: help setup migrate demo-data train run test test-crm test-rasa lint format clean
+.PHONY: help setup migrate demo-data train run test test-crm test-rasa lint format clean \
+	bench bench-nlu
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,7 +31,11 @@ demo-data: migrate  ## load the reproducible demo book (only into an empty datab
 
 train: setup $(MODEL)  ## train the Rasa model when its data or config changed
 
-$(MODEL): $(RASA_INPUTS) requirements/rasa.lock.txt
+$(SPACY_ZH): scripts/build_spacy_zh.py nlu/spacy_zh.py $(wildcard data/jieba/*) requirements/rasa.lock.txt
+	@echo "==> building the spaCy zh pipeline (jieba + insurance dictionary + entity rules)"
+	@.venv-rasa/bin/python scripts/build_spacy_zh.py
+
+$(MODEL): $(RASA_INPUTS) requirements/rasa.lock.txt $(SPACY_ZH)
 	@echo "==> training the Rasa model (data or config changed)"
 	@$(RASA) train --quiet --domain domain --out models --fixed-model-name current
 
@@ -41,6 +48,11 @@ test: setup  ## the whole test suite (PostgreSQL required in CI)
 
 test-crm: setup  ## the tests that need no Rasa model
 	@$(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
+
+bench: bench-nlu  ## every benchmark (slow)
+
+bench-nlu: setup $(SPACY_ZH)  ## NLU benchmark (5-fold CV, SMP2017, sentiment) → reports/nlu.md; 15+ min
+	@.venv-rasa/bin/python -m bench.nlu
 
 lint: setup  ## ruff and mypy
 	@.venv/bin/ruff check .

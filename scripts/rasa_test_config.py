@@ -2,10 +2,13 @@
 
 Usage: python scripts/rasa_test_config.py OUT_FILE [--epochs N] [--config config.yml]
 
-The copy has every ``epochs`` setting (DIETClassifier, TEDPolicy, …) lowered to N
-(default 30) and a relative jieba ``dictionary_path`` made absolute, so the copy can
-live in a temp dir. Everything else is the production pipeline unchanged, so tests
-exercise the real components. Runs in either environment (needs only PyYAML).
+The copy has every ``epochs`` setting (DIETClassifier, ResponseSelector, TEDPolicy, …)
+lowered to N (default 30) and relative paths (a jieba ``dictionary_path``, SpacyNLP's
+``model`` folder) made absolute, so the copy can live in a temp dir. Everything else
+is the production pipeline unchanged, so tests exercise the real components. Runs in
+either environment (needs only PyYAML); run in .venv-rasa it also builds the spaCy zh
+pipeline (scripts/build_spacy_zh.py) when SpacyNLP's folder does not exist yet, so a
+fresh checkout can train.
 """
 
 from __future__ import annotations
@@ -33,9 +36,40 @@ def fast_config(
             path = component.get("dictionary_path")
             if path and not Path(path).is_absolute():
                 component["dictionary_path"] = str(root / path)
+            model = component.get("model")
+            if component.get("name") == "SpacyNLP" and model and _is_path(model):
+                if not Path(model).is_absolute():
+                    component["model"] = str(root / model)
             components.append(component)
         result[section] = components
     return result
+
+
+def _is_path(model: str) -> bool:
+    """SpacyNLP's ``model`` is a folder (var/spacy_zh), not an installed package."""
+    return "/" in model or model.startswith(".")
+
+
+def ensure_spacy_models(config: dict[str, Any], root: Path = ROOT) -> None:
+    """Build SpacyNLP's pipeline folder when it is missing (needs spaCy: .venv-rasa)."""
+    for component in config.get("pipeline") or []:
+        model = component.get("model")
+        if component.get("name") != "SpacyNLP" or not model or not _is_path(model):
+            continue
+        folder = Path(model) if Path(model).is_absolute() else root / model
+        if (folder / "meta.json").exists():
+            continue
+        try:
+            import spacy  # noqa: F401
+        except ImportError:
+            print(f"warning: {folder} is missing; run scripts/build_spacy_zh.py")
+            continue
+        import sys
+
+        sys.path.insert(0, str(root))
+        from nlu.spacy_zh import build
+
+        build(folder)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
     args = parser.parse_args(argv)
     config = yaml.safe_load(args.config.read_text(encoding="utf-8"))
+    ensure_spacy_models(config)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         yaml.safe_dump(

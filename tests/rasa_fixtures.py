@@ -243,3 +243,40 @@ def rasa_server(
         finally:
             for process in reversed(processes):
                 _stop(process)
+
+
+# ---- identity helpers (tests of capability 1) ------------------------------------
+
+CRM_PYTHON = ROOT / ".venv" / "bin" / "python"
+_OUTBOX_QUERY = """
+import re, sys
+from sqlalchemy import create_engine, text
+engine = create_engine(sys.argv[1])
+with engine.connect() as connection:
+    body = connection.execute(
+        text("SELECT body FROM outbox WHERE customer_id = :c ORDER BY id DESC LIMIT 1"),
+        {"c": int(sys.argv[2])},
+    ).scalar()
+match = re.search(r"验证码为(\\d+)", body or "")
+print(match.group(1) if match else "")
+"""
+
+
+def outbox_code(database_url: str, customer_id: int) -> str | None:
+    """The latest step-up code the CRM queued for a customer (read from its outbox).
+
+    Runs in the CRM's environment (.venv), which has the database drivers; the
+    CRM has no endpoint that reveals codes, on purpose.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run(
+        [str(CRM_PYTHON), "-c", _OUTBOX_QUERY, database_url, str(customer_id)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip() or None

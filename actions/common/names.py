@@ -57,3 +57,52 @@ META_CUSTOMER_ID = "customer_id"
 META_VERIFIED = "verified"
 META_CONVERSATION_ID = "conversation_id"
 META_CHANNEL = "channel"
+
+# --- enquiries (actions/enquiry.py, actions/enquiry_claims.py) -------------------
+ACTION_SHOW_POLICIES = "action_show_policies"
+ACTION_SHOW_COVERAGE = "action_show_coverage"
+ACTION_SHOW_CLAIMS = "action_show_claims"
+ACTION_REPORT_CLAIM = "action_report_claim"
+ACTION_SUBMIT_CLAIM = "action_submit_claim"
+ACTION_SHOW_PREMIUMS = "action_show_premiums"
+ACTION_SHOW_MY_AGENT = "action_show_my_agent"
+REPORT_CLAIM_FORM = "report_claim_form"
+CLAIM_POLICY = "claim_policy"
+CLAIM_INCIDENT_DATE = "claim_incident_date"
+CLAIM_DESCRIPTION = "claim_description"
+ENQUIRY_INTENTS = (
+    "ask_policy",
+    "ask_coverage",
+    "ask_claim_status",
+    "report_claim",
+    "ask_premium",
+    "ask_my_agent",
+)
+
+# --- identity and handoff (actions/identity.py, actions/handoff.py) --------------
+VALIDATE_IDENTITY_FORM = "validate_identity_form"
+VALIDATE_STEP_UP_FORM = "validate_step_up_form"
+ACTION_IDENTITY_VERIFIED = "action_identity_verified"
+ACTION_START_UPDATE_CONTACT = "action_start_update_contact"
+ACTION_UPDATE_CONTACT = "action_update_contact"
+ACTION_DEFAULT_FALLBACK = "action_default_fallback"
+ACTION_FALLBACK_DECLINED = "action_fallback_declined"
+# step_up_form: which contact field to change and its new value
+CONTACT_FIELD = "contact_field"
+CONTACT_VALUE = "contact_value"
+REQUESTED_SLOT = "requested_slot"
+UTTER_ASK_HOW_TO_HELP = "utter_ask_how_to_help"
+UTTER_REPHRASE = "utter_rephrase"
+UTTER_OFFER_HUMAN_BUTTONS = "utter_offer_human_buttons"
+
+# --- payments and complaints (actions/payment.py, actions/complaint.py) ----------
+ACTION_PAYMENT_METHOD = "action_payment_method"
+ACTION_PAYMENT_FAILED = "action_payment_failed"
+ACTION_PAYMENT_DIFFICULTY = "action_payment_difficulty"
+ACTION_CANCEL_POLICY = "action_cancel_policy"
+ACTION_COMPLAINT_START = "action_complaint_start"
+ACTION_SUBMIT_COMPLAINT = "action_submit_complaint"
+ACTION_COMPLAINT_STATUS = "action_complaint_status"
+ACTION_COMPLAINT_CANCEL = "action_complaint_cancel"
+# {"key": fingerprint, "ticket_no": …} of the last complaint submitted
+COMPLAINT_SUBMITTED = "complaint_submitted"

@@ -14,8 +14,12 @@ from typing import Any, TypeVar
 
 import httpx
 
+from actions.crm.complaint import ComplaintApi
+from actions.crm.enquiry import EnquiryApi
 from actions.crm.errors import CrmError, CrmNotFound, CrmUnavailable
+from actions.crm.identity import IdentityApi
 from actions.crm.models import CustomerSummary, Health
+from actions.crm.payment import PaymentApi
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_TOKEN = "dev-service-token"
@@ -26,7 +30,7 @@ SERVICE_PREFIX = "/api/v1/service"
 T = TypeVar("T")
 
 
-class CrmClient:
+class CrmClient(IdentityApi, EnquiryApi, PaymentApi, ComplaintApi):
     """Async client for the CRM service API, authenticated by the service token."""
 
     def __init__(

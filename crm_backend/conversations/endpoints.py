@@ -10,6 +10,7 @@ from crm_backend.agents.access import ensure_can_access_customer
 from crm_backend.conversations import service
 from crm_backend.conversations.schemas import (
     ConversationList,
+    ConversationOpen,
     ConversationRead,
     ConversationSummary,
     CustomerMessageCreate,
@@ -53,6 +54,23 @@ def record_customer_message(
         duplicate=recorded.duplicate,
         assigned_agent=service.agent_ref(session, conversation.assigned_agent_id),
     )
+
+
+@service_router.post("/conversations", response_model=ConversationRead)
+def open_conversation(
+    session: SessionDep, conversation_in: ConversationOpen
+) -> ConversationRead:
+    """The open conversation of a channel user, opened (bot-owned) if there is none.
+
+    For the bot's actions when the gateway's metadata did not name the
+    conversation (Rasa's own REST channel: ``external_id`` = the sender id).
+    """
+    conversation = service.open_or_reuse(
+        session,
+        channel=conversation_in.channel,
+        external_id=conversation_in.external_id,
+    )
+    return service.to_read(session, conversation)
 
 
 @service_router.get("/conversations/{conversation_id}", response_model=ConversationRead)

@@ -42,6 +42,13 @@ class CustomerMessageCreate(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
+class ConversationOpen(BaseModel):
+    """A channel user whose open conversation the bot needs (get or open)."""
+
+    channel: Channel
+    external_id: str = Field(min_length=1, max_length=128)
+
+
 class CustomerMessageResult(BaseModel):
     """What the gateway needs to route the message: who owns the conversation."""
 

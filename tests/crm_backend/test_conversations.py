@@ -489,3 +489,45 @@ def test_find_open_and_open_escalation_id(session):
     assert service.to_read(session, conversation).verification_level == (
         VerificationLevel.none
     )
+
+
+# ---- the bot's get-or-open ----------------------------------------------------
+
+
+def test_open_conversation_gets_or_opens_for_a_channel_user(
+    client, service_headers, session
+):
+    opened = client.post(
+        URL, json={"channel": "rest", "external_id": "rasa-1"}, headers=service_headers
+    )
+    assert opened.status_code == 200, opened.text
+    body = opened.json()
+    assert body["status"] == "bot"
+    assert body["verification_level"] == "none"
+    assert body["customer_id"] is None
+    again = client.post(
+        URL, json={"channel": "rest", "external_id": "rasa-1"}, headers=service_headers
+    ).json()
+    assert again["id"] == body["id"]
+    recorded = _send(client, service_headers, channel="rest", external_id="rasa-1")
+    assert recorded.json()["conversation_id"] == body["id"]
+    service.close(session, conversation_id=body["id"])
+    reopened = client.post(
+        URL, json={"channel": "rest", "external_id": "rasa-1"}, headers=service_headers
+    ).json()
+    assert reopened["id"] != body["id"]
+
+
+def test_open_conversation_refusals(client, service_headers):
+    bad_channel = client.post(
+        URL, json={"channel": "fax", "external_id": "x"}, headers=service_headers
+    )
+    assert bad_channel.status_code == 422
+    empty = client.post(
+        URL, json={"channel": "rest", "external_id": ""}, headers=service_headers
+    )
+    assert empty.status_code == 422
+    assert client.post(URL, json={"channel": "rest", "external_id": "x"}).status_code in (
+        401,
+        403,
+    )

@@ -1,0 +1,115 @@
+# ruff: noqa: UP006, UP035  (Rasa compares typing.List/Dict hints between components)
+"""Custom Rasa 3.6 graph components of the Chinese pipeline (named in config.yml).
+
+- :class:`ChineseTextNormalizer` runs first: it rewrites each message's text with
+  :func:`nlu.normalize.normalize` (繁→简, full-width → half-width, Latin lower-case,
+  Chinese digit strings → digits). Every step keeps the length, so entity offsets from
+  any later extractor point at the same characters of the customer's original text;
+  the tracker keeps the original text (``latest_message["text"]``) while the parse
+  data carries the normalised one. Training examples are normalised the same way
+  (annotated entity values that were a literal substring follow the text).
+- :class:`SentimentAnnotator` adds ``sentiment`` (score in [-1, 1]) and
+  ``sentiment_label`` to the parse output, so actions read
+  ``tracker.latest_message["sentiment"]``.
+
+Importing this module also registers the spaCy tokenizer of ``nlu.spacy_zh`` that the
+pipeline folder loaded by SpacyNLP needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+import nlu.spacy_zh  # noqa: F401  (registers the tokenizer SpacyNLP's model needs)
+from nlu.normalize import normalize
+
+SENTIMENT = "sentiment"
+SENTIMENT_LABEL = "sentiment_label"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class ChineseTextNormalizer(GraphComponent):
+    """Normalises message text in place before tokenisation (see module doc)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ChineseTextNormalizer:
+        return cls()
+
+    @staticmethod
+    def normalize_message(message: Message) -> None:
+        """Normalise the text of one message (and its annotated entity values)."""
+        text = message.get(TEXT)
+        if not isinstance(text, str) or not text:
+            return
+        normalised = normalize(text)
+        if normalised == text:
+            return
+        message.set(TEXT, normalised)
+        for entity in message.get(ENTITIES) or []:
+            start, end = entity.get("start"), entity.get("end")
+            if start is None or end is None:
+                continue
+            if entity.get("value") == text[start:end]:
+                entity["value"] = normalised[start:end]
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for message in training_data.training_examples:
+            self.normalize_message(message)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self.normalize_message(message)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class SentimentAnnotator(GraphComponent):
+    """Scores each incoming message with the project's sentiment model."""
+
+    def __init__(self, scorer: Any | None = None) -> None:
+        import sentiment
+
+        self._sentiment = scorer or sentiment
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentimentAnnotator:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        # Training examples carry no sentiment; nothing downstream learns from it.
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text.strip():
+                continue
+            result = self._sentiment.analyse(text)
+            message.set(SENTIMENT, result.score, add_to_output=True)
+            message.set(SENTIMENT_LABEL, result.label, add_to_output=True)
+        return messages

@@ -1,0 +1,93 @@
+"""A complaint through the REST channel: real Rasa, action server and CRM.
+
+张伟 verifies, complains that the claim is too slow through the form, gets the
+ticket number and both deadlines; the CRM holds exactly one new ticket for him with
+that number, and "我的投诉进度" shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.live_crm import LiveCrm, start_crm
+from tests.rasa_fixtures import RasaServer
+
+pytestmark = pytest.mark.rasa
+
+ZHANG_WEI = 1
+TICKET = re.compile(r"T\d{12,14}")
+
+
+@pytest.fixture(scope="module")
+def crm_for_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCrm]:
+    """A live CRM whose address the action server inherits (set before it starts)."""
+    crm = start_crm(Path(tmp_path_factory.mktemp("e2e-complaint-crm")), customers=30)
+    saved = {key: os.environ.get(key) for key in crm.env()}
+    os.environ.update(crm.env())
+    try:
+        yield crm
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        crm.stop()
+
+
+def _say(server: RasaServer, sender: str, text: str) -> str:
+    response = httpx.post(
+        f"{server.url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return "\n".join(m.get("text", "") for m in response.json())
+
+
+def _tickets(crm: LiveCrm) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{crm.url}/api/v1/service/customers/{ZHANG_WEI}/tickets",
+        headers={"Authorization": f"Bearer {crm.token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return list(response.json()["items"])
+
+
+def test_complaint_through_the_form_opens_one_ticket(
+    crm_for_actions: LiveCrm, rasa_server: RasaServer
+) -> None:
+    crm, sender = crm_for_actions, f"e2e-complaint-{uuid.uuid4().hex[:8]}"
+    before = {t["ticket_no"] for t in _tickets(crm)}
+
+    replies = _say(
+        rasa_server, sender, "你们理赔太慢了，住院的钱一个月还没到账，我要投诉"
+    )
+    # verification first (phone, then the last 4 of the ID number)
+    replies = _say(rasa_server, sender, "13800138001")
+    replies = _say(rasa_server, sender, "2739")
+    # the form: category and description come from the first message
+    for answer in ("不涉及", "希望尽快赔付"):
+        if TICKET.search(replies):
+            break
+        replies = _say(rasa_server, sender, answer)
+    match = TICKET.search(replies)
+    assert match, replies
+    assert "前与您联系确认" in replies and "前给出处理结果" in replies
+
+    new = [t for t in _tickets(crm) if t["ticket_no"] not in before]
+    assert [t["ticket_no"] for t in new] == [match.group(0)]
+    assert new[0]["category"] == "claim_dispute"
+
+    status = _say(rasa_server, sender, "我的投诉进度")
+    assert match.group(0) in status
+    assert len(_tickets(crm)) == len(before) + 1
