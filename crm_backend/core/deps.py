@@ -25,7 +25,10 @@ def get_session() -> Iterator[Session]:
     yield from session_scope()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session commits BEFORE the response is sent. The default
+# ends a yield dependency after sending, so a client's next request could miss
+# the write it was just told had succeeded.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

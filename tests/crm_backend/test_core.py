@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from crm_backend.core.config import Settings
+from crm_backend.core.db import make_engine
+from crm_backend.core.deps import SessionDep, get_session
 from crm_backend.core.masking import (
     mask_email,
     mask_id_number,
@@ -63,3 +71,40 @@ def test_agent_api_requires_login(client) -> None:
     response = client.get("/api/v1/agent/me")
     assert response.status_code == 401
     assert response.json()["error"]["message"]
+
+
+def test_request_session_commits_before_the_response(tmp_path) -> None:
+    """A write is visible to the next request as soon as the response arrives."""
+    assert get_args(SessionDep)[1].scope == "function"
+    engine = make_engine(f"sqlite:///{tmp_path / 'order.sqlite3'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE marks (n INTEGER)"))
+    seen: list[int] = []
+    app = FastAPI()
+
+    def _session():  # the production shape, on this test's engine
+        session = Session(engine)
+        try:
+            yield session
+            session.commit()
+        finally:
+            session.close()
+
+    app.dependency_overrides[get_session] = _session
+
+    @app.post("/mark")
+    def mark(session: SessionDep) -> None:
+        session.execute(text("INSERT INTO marks VALUES (1)"))
+
+    @app.middleware("http")
+    async def _after_response(request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        # by the time the response leaves the app, the row must be committed
+        with engine.connect() as conn:
+            seen.append(conn.execute(text("SELECT count(*) FROM marks")).scalar_one())
+        return response
+
+    with TestClient(app) as client:
+        assert client.post("/mark").status_code == 200
+    assert seen == [1]
+    engine.dispose()
