@@ -8,3 +8,7 @@ both environments (the sentiment package is stdlib only).
 import importlib.util
 
 collect_ignore = [] if importlib.util.find_spec("rasa") else ["rasa_env"]
+
+from tests.rasa_fixtures import rasa_model, rasa_server  # noqa: E402
+
+__all__ = ["collect_ignore", "rasa_model", "rasa_server"]

@@ -200,7 +200,7 @@ def test_three_wrong_answers_lock_and_escalate(domain, live_crm: LiveCrm) -> Non
     sender = f"lock-{secrets.token_hex(4)}"
     phone = unknown_phone()
     conversation_id = None
-    for attempt in range(3):
+    for _attempt in range(3):
         slots_before = {names.PHONE: phone, names.REQUESTED_SLOT: names.ID_LAST4}
         if conversation_id is not None:
             slots_before[names.CONVERSATION_ID] = conversation_id
@@ -235,7 +235,9 @@ def test_crm_down_apologises_and_offers_a_person(domain) -> None:
 def test_a_verified_conversation_is_never_asked_again(domain) -> None:
     tracker = form_tracker({names.VERIFIED: True, names.CUSTOMER_ID: 1}, {})
     events, messages = run(ValidateIdentityForm(), tracker, domain)
-    assert events == [{"event": "slot", "timestamp": None, "name": "requested_slot", "value": None}]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None}
+    ]
     assert messages == []
 
 
@@ -259,7 +261,9 @@ def test_update_contact_needs_verification_first(domain) -> None:
     tracker = form_tracker({}, {})
     events, messages = run(ActionStartUpdateContact(), tracker, domain)
     assert responses(messages) == [names.UTTER_NEED_VERIFICATION]
-    assert slot_values(events)[names.PENDING_ACTION] == names.ACTION_START_UPDATE_CONTACT
+    assert (
+        slot_values(events)[names.PENDING_ACTION] == names.ACTION_START_UPDATE_CONTACT
+    )
 
 
 def test_email_changes_only_after_the_right_code(domain, live_crm: LiveCrm) -> None:
