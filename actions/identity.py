@@ -50,6 +50,14 @@ def _crm_failed(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response=names.UTTER_OFFER_HUMAN)
 
 
+# what to say when a new contact value has the wrong shape, by field
+INVALID_CONTACT = {
+    "phone": "utter_invalid_contact_phone",
+    "email": "utter_invalid_contact_email",
+    "address": "utter_invalid_contact_address",
+}
+
+
 class ValidateIdentityForm(FormValidationAction):
     """Format checks for identity_form, then the CRM's verdict on a full pair."""
 
@@ -333,7 +341,9 @@ class ValidateStepUpForm(FormValidationAction):
         new_value = _contact_value(field, value) if field else None
         if new_value:
             return {names.CONTACT_FIELD: field, names.CONTACT_VALUE: new_value}
-        dispatcher.utter_message(response=f"utter_invalid_contact_{field or 'value'}")
+        dispatcher.utter_message(
+            response=INVALID_CONTACT.get(field or "", "utter_invalid_contact_value")
+        )
         return {names.CONTACT_VALUE: None}
 
     async def run(

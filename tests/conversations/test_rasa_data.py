@@ -11,9 +11,21 @@ from tests.rasa_fixtures import ROOT, run_rasa, tail
 
 pytestmark = pytest.mark.rasa
 
-# Responses spoken only by custom actions (actions/common/base.py): no story or rule
-# names them, and `rasa data validate` warns about exactly that.
-SPOKEN_BY_ACTIONS = {"utter_crm_unavailable", "utter_offer_human"}
+UNUSED = re.compile(
+    r"The utterance '(utter_[a-z0-9_]+)' is not used in any story or rule\."
+)
+# Rasa 3.6 warns whenever a retrieval intent is listed in a multi-file domain.
+RETRIEVAL_QUIRK = "duplicated intents have been found across multiple domain files: faq"
+
+
+def _spoken_by_actions(name: str) -> bool:
+    """Form prompts are asked by Rasa itself; other responses by custom actions."""
+    if name.startswith("utter_ask_"):
+        return True
+    code = "\n".join(
+        path.read_text(encoding="utf-8") for path in (ROOT / "actions").rglob("*.py")
+    )
+    return name in code
 
 
 def test_rasa_data_validate_is_clean() -> None:
@@ -26,11 +38,15 @@ def test_rasa_data_validate_is_clean() -> None:
     assert result.returncode == 0, tail(output)
     assert "No story structure conflicts found" in output
     warnings = set(re.findall(r"UserWarning: (.*)", output))
-    expected = {
-        f"The utterance '{name}' is not used in any story or rule."
-        for name in SPOKEN_BY_ACTIONS
-    }
-    assert warnings == expected
+    unexplained = set()
+    for warning in warnings:
+        unused = UNUSED.fullmatch(warning)
+        if unused and _spoken_by_actions(unused.group(1)):
+            continue  # a response only custom actions (or form prompts) speak
+        if RETRIEVAL_QUIRK in warning:
+            continue
+        unexplained.add(warning)
+    assert unexplained == set()
 
 
 def test_conversation_stories_pass(rasa_model: Path, tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
-from tests.rasa_fixtures import RasaServer, domain_text
+from tests.rasa_fixtures import ROOT, RasaServer, domain_text
 
 pytestmark = pytest.mark.rasa
 
@@ -78,13 +79,19 @@ def test_http_api_needs_the_token(rasa_server: RasaServer) -> None:
     assert response.json()["model_file"].endswith("test.tar.gz")
 
 
-def test_action_server_serves_only_the_concrete_actions(
+def test_action_server_serves_exactly_the_domain_actions(
     rasa_server: RasaServer,
 ) -> None:
     health = httpx.get(f"{rasa_server.action_url}/health", timeout=30)
     assert health.json() == {"status": "ok"}
     actions = httpx.get(f"{rasa_server.action_url}/actions", timeout=30).json()
-    assert actions == [{"name": "action_session_start"}]
+    declared: set[str] = set()
+    for path in (ROOT / "domain").rglob("*.yml"):
+        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        declared.update(
+            a for a in part.get("actions") or [] if not a.startswith("utter_")
+        )
+    assert {a["name"] for a in actions} == declared
 
 
 def _listening_addresses(port: int) -> set[str]:
