@@ -23,6 +23,8 @@ import httpx
 import pytest
 import yaml
 
+from tests.live_crm import LiveCrm, start_crm
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
 RASA = RASA_BIN / "rasa"
@@ -136,11 +138,13 @@ class RasaServer:
     action_url: str
 
 
-def _start(args: Sequence[str | Path | int], log: IO[Any]) -> subprocess.Popen[bytes]:
+def _start(
+    args: Sequence[str | Path | int], log: IO[Any], **env: str
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [str(RASA), *map(str, args)],
         cwd=ROOT,
-        env=rasa_env(),
+        env=rasa_env(**env),
         stdout=log,
         stderr=subprocess.STDOUT,
         # its own process group, so teardown reaches anything it spawns
@@ -193,10 +197,21 @@ def rasa_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def live_crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCrm]:
+    """One real CRM (PostgreSQL when reachable) with a small demo book."""
+    crm = start_crm(tmp_path_factory.mktemp("live-crm"), customers=40)
+    try:
+        yield crm
+    finally:
+        crm.stop()
+
+
+@pytest.fixture(scope="session")
 def rasa_server(
-    rasa_model: Path, tmp_path_factory: pytest.TempPathFactory
+    rasa_model: Path, live_crm: LiveCrm, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RasaServer]:
-    """`rasa run` and `rasa run actions` on free loopback ports, torn down after."""
+    """`rasa run` and `rasa run actions` (using ``live_crm``) on free loopback
+    ports, torn down after."""
     workdir = tmp_path_factory.mktemp("rasa-server")
     action_port, rasa_port = free_port(), free_port()
     action_url = f"http://127.0.0.1:{action_port}"
@@ -211,7 +226,9 @@ def rasa_server(
     processes: list[subprocess.Popen[bytes]] = []
     with action_log.open("wb") as alog, rasa_log.open("wb") as rlog:
         try:
-            actions = _start(["run", "actions", "-p", action_port], alog)
+            actions = _start(
+                ["run", "actions", "-p", action_port], alog, **live_crm.env()
+            )
             processes.append(actions)
             rasa = _start(
                 [

@@ -1,5 +1,5 @@
-"""End-to-end fixtures: a real Rasa server and its action server (rasa_fixtures)."""
+"""End-to-end fixtures: a live CRM, a real Rasa server and its action server."""
 
-from tests.rasa_fixtures import rasa_model, rasa_server
+from tests.rasa_fixtures import live_crm, rasa_model, rasa_server
 
-__all__ = ["rasa_model", "rasa_server"]
+__all__ = ["live_crm", "rasa_model", "rasa_server"]

@@ -7,17 +7,14 @@ that number, and "我的投诉进度" shows it.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.live_crm import LiveCrm, start_crm
+from tests.live_crm import LiveCrm
 from tests.rasa_fixtures import RasaServer
 
 pytestmark = pytest.mark.rasa
@@ -27,20 +24,9 @@ TICKET = re.compile(r"T\d{12,14}")
 
 
 @pytest.fixture(scope="module")
-def crm_for_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCrm]:
-    """A live CRM whose address the action server inherits (set before it starts)."""
-    crm = start_crm(Path(tmp_path_factory.mktemp("e2e-complaint-crm")), customers=30)
-    saved = {key: os.environ.get(key) for key in crm.env()}
-    os.environ.update(crm.env())
-    try:
-        yield crm
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        crm.stop()
+def crm_for_actions(live_crm: LiveCrm) -> LiveCrm:
+    """The session's live CRM (the action server of ``rasa_server`` uses it)."""
+    return live_crm
 
 
 def _say(server: RasaServer, sender: str, text: str) -> str:

@@ -11,26 +11,15 @@ the action server surely talks to this module's CRM.
 from __future__ import annotations
 
 import re
-import secrets
-import subprocess
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
-from tests.live_crm import LiveCrm, start_crm
+from tests.live_crm import LiveCrm
 from tests.rasa_fixtures import (
-    RASA,
-    ROOT,
     RasaServer,
-    _stop,
-    _wait_ready,
-    free_port,
-    rasa_env,
 )
 
 pytestmark = pytest.mark.rasa
@@ -41,74 +30,15 @@ POLICY = re.compile(r"P\d{13}")
 
 
 @pytest.fixture(scope="module")
-def enquiry_crm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCrm]:
-    """A live CRM with the demo book for this module."""
-    crm = start_crm(Path(tmp_path_factory.mktemp("e2e-enquiry-crm")), customers=30)
-    try:
-        yield crm
-    finally:
-        crm.stop()
+def enquiry_crm(live_crm: LiveCrm) -> LiveCrm:
+    """The session's live CRM (the action server of ``rasa_server`` uses it)."""
+    return live_crm
 
 
 @pytest.fixture(scope="module")
-def enquiry_bot(
-    rasa_model: Path, enquiry_crm: LiveCrm, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RasaServer]:
-    """`rasa run` and `rasa run actions` whose actions use ``enquiry_crm``."""
-    workdir = tmp_path_factory.mktemp("e2e-enquiry-rasa")
-    action_port, rasa_port = free_port(), free_port()
-    action_url = f"http://127.0.0.1:{action_port}"
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        yaml.safe_dump({"action_endpoint": {"url": f"{action_url}/webhook"}}),
-        encoding="utf-8",
-    )
-    token = secrets.token_hex(16)
-    url = f"http://127.0.0.1:{rasa_port}"
-    env = rasa_env(**enquiry_crm.env())
-    commands = {
-        "action server": ["run", "actions", "-p", str(action_port)],
-        "rasa server": [
-            "run",
-            "--enable-api",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(rasa_port),
-            "--model",
-            str(rasa_model),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-            "--auth-token",
-            token,
-        ],
-    }
-    ready = {
-        "action server": f"{action_url}/health",
-        "rasa server": f"{url}/status?token={token}",
-    }
-    processes: list[subprocess.Popen[bytes]] = []
-    checks = {}
-    try:
-        for name, args in commands.items():
-            log = workdir / f"{name.split()[0]}.log"
-            process = subprocess.Popen(
-                [str(RASA), *args],
-                cwd=ROOT,
-                env=env,
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            processes.append(process)
-            checks[name] = (process, ready[name], log)
-        _wait_ready(checks)
-        yield RasaServer(url=url, token=token, action_url=action_url)
-    finally:
-        for process in reversed(processes):
-            _stop(process)
+def enquiry_bot(rasa_server: RasaServer) -> RasaServer:
+    """The session's Rasa server, whose actions talk to ``live_crm``."""
+    return rasa_server
 
 
 def _say(server: RasaServer, sender: str, text: str) -> str:
