@@ -4,10 +4,17 @@
 - :class:`ChineseTextNormalizer` runs first: it rewrites each message's text with
   :func:`nlu.normalize.normalize` (繁→简, full-width → half-width, Latin lower-case,
   Chinese digit strings → digits). Every step keeps the length, so entity offsets from
-  any later extractor point at the same characters of the customer's original text;
-  the tracker keeps the original text (``latest_message["text"]``) while the parse
-  data carries the normalised one. Training examples are normalised the same way
-  (annotated entity values that were a literal substring follow the text).
+  any later extractor point at the same characters of the customer's original text.
+  Training examples are normalised the same way (annotated entity values that were a
+  literal substring follow the text).
+- :class:`OriginalTextRestorer` runs last: it puts the customer's own text back into
+  the message (the normalised one stays in the output as ``text_normalized``), so
+  ``tracker.latest_message["text"]`` is what the customer typed while entity offsets
+  and values come from the normalised text (same length, same positions).
+- :class:`EntityRuleArbiter` runs after the extractors: where an entity of the spaCy
+  entity rules (``SpacyEntityExtractor``) overlaps one learnt by DIET, only the rule's
+  entity is kept, so each identifier is reported once (and e2e story tests, which
+  compare the entity list, see no duplicates).
 - :class:`SentimentAnnotator` adds ``sentiment`` (score in [-1, 1]) and
   ``sentiment_label`` to the parse output, so actions read
   ``tracker.latest_message["sentiment"]``.
@@ -32,6 +39,8 @@ import nlu.spacy_zh  # noqa: F401  (registers the tokenizer SpacyNLP's model nee
 from nlu.normalize import normalize
 
 SENTIMENT = "sentiment"
+ORIGINAL_TEXT = "text_original"
+NORMALIZED_TEXT = "text_normalized"
 SENTIMENT_LABEL = "sentiment_label"
 
 
@@ -52,12 +61,15 @@ class ChineseTextNormalizer(GraphComponent):
         return cls()
 
     @staticmethod
-    def normalize_message(message: Message) -> None:
+    def normalize_message(message: Message, keep_original: bool = False) -> None:
         """Normalise the text of one message (and its annotated entity values)."""
         text = message.get(TEXT)
         if not isinstance(text, str) or not text:
             return
         normalised = normalize(text)
+        if keep_original:
+            message.set(ORIGINAL_TEXT, text)
+            message.set(NORMALIZED_TEXT, normalised, add_to_output=True)
         if normalised == text:
             return
         message.set(TEXT, normalised)
@@ -75,7 +87,7 @@ class ChineseTextNormalizer(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            self.normalize_message(message)
+            self.normalize_message(message, keep_original=True)
         return messages
 
 
@@ -112,4 +124,76 @@ class SentimentAnnotator(GraphComponent):
             result = self._sentiment.analyse(text)
             message.set(SENTIMENT, result.score, add_to_output=True)
             message.set(SENTIMENT_LABEL, result.label, add_to_output=True)
+        return messages
+
+
+RULE_EXTRACTORS = ("SpacyEntityExtractor",)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class EntityRuleArbiter(GraphComponent):
+    """Drops learnt entities that overlap a rule entity (the rule is exact)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> EntityRuleArbiter:
+        return cls()
+
+    @staticmethod
+    def arbitrate(entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The entities without learnt ones overlapping a rule entity."""
+        rules = [e for e in entities if e.get("extractor") in RULE_EXTRACTORS]
+        if not rules:
+            return entities
+
+        def overlaps(entity: Dict[str, Any]) -> bool:
+            return any(
+                entity["start"] < rule["end"] and rule["start"] < entity["end"]
+                for rule in rules
+            )
+
+        return [
+            entity
+            for entity in entities
+            if entity.get("extractor") in RULE_EXTRACTORS
+            or "start" not in entity
+            or not overlaps(entity)
+        ]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES) or []
+            if entities:
+                message.set(ENTITIES, self.arbitrate(entities), add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class OriginalTextRestorer(GraphComponent):
+    """Last in the pipeline: the parse result carries the customer's own text."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OriginalTextRestorer:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            original = message.get(ORIGINAL_TEXT)
+            if isinstance(original, str) and original != message.get(TEXT):
+                message.set(TEXT, original)
         return messages

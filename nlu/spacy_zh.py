@@ -184,6 +184,8 @@ def entity_patterns() -> list[dict[str, Any]]:
         {"label": "amount", "pattern": [_regex(r"^\d+(\.\d+)?(元|块|万|万元)$")]},
     ]
     # dates: 2026年12月5日 / 12月5号 / 2026-12-05 / 2026/12/5 / 2026.12.05
+    # (explicit dates only: relative ones such as 上个月 are left to DIET, which
+    # learns from the annotations when they matter)
     day = {"TEXT": {"IN": ["日", "号"]}}
     patterns += [
         {
@@ -230,31 +232,6 @@ def entity_patterns() -> list[dict[str, Any]]:
             "pattern": [_regex(r"^(19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}$")],
         },
         {"label": "date", "pattern": [_regex(r"^(19|20)\d{6}$")]},
-        {
-            "label": "date",
-            "pattern": [
-                {
-                    "TEXT": {
-                        "IN": [
-                            "今天",
-                            "明天",
-                            "后天",
-                            "昨天",
-                            "前天",
-                            "下个月",
-                            "这个月",
-                            "上个月",
-                            "本月",
-                            "下月",
-                            "月底",
-                            "月初",
-                        ]
-                    }
-                },
-                {"TEXT": {"REGEX": r"^\d{1,2}$"}, "OP": "?"},
-                {"TEXT": {"IN": ["日", "号"]}, "OP": "?"},
-            ],
-        },
     ]
     return patterns
 

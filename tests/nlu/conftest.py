@@ -9,6 +9,6 @@ import importlib.util
 
 collect_ignore = [] if importlib.util.find_spec("rasa") else ["rasa_env"]
 
-from tests.rasa_fixtures import rasa_model, rasa_server  # noqa: E402
+from tests.rasa_fixtures import live_crm, rasa_model, rasa_server  # noqa: E402
 
-__all__ = ["collect_ignore", "rasa_model", "rasa_server"]
+__all__ = ["collect_ignore", "live_crm", "rasa_model", "rasa_server"]

@@ -34,8 +34,10 @@ def _entities(parse: dict[str, Any], extractor: str) -> set[tuple[str, str]]:
 def test_traditional_full_width_input_is_normalised_before_the_model(
     rasa_server: RasaServer,
 ) -> None:
-    parse = _parse(rasa_server, "我的保單號是Ｐ３１００００００００００１")
-    assert parse["text"] == "我的保单号是P3100000000001"
+    typed = "我的保單號是Ｐ３１００００００００００１"
+    parse = _parse(rasa_server, typed)
+    assert parse["text"] == typed  # the customer's own words
+    assert parse["text_normalized"] == "我的保单号是P3100000000001"
     assert ("policy_number", "P3100000000001") in _entities(
         parse, "SpacyEntityExtractor"
     )

@@ -18,7 +18,12 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.components import ChineseTextNormalizer, SentimentAnnotator
+from nlu.components import (
+    ChineseTextNormalizer,
+    EntityRuleArbiter,
+    OriginalTextRestorer,
+    SentimentAnnotator,
+)
 from nlu.normalize import normalize
 from nlu.spacy_zh import build
 
@@ -156,3 +161,33 @@ def test_sentiment_goes_into_the_parse_output() -> None:
         )
     assert angry.get("sentiment") < -0.5
     assert calm.get("sentiment_label") == "neutral"
+
+
+def test_rule_entities_win_over_overlapping_learnt_ones() -> None:
+    def entity(kind: str, start: int, end: int, extractor: str) -> dict:
+        return {"entity": kind, "start": start, "end": end, "extractor": extractor}
+
+    rule = entity("phone", 2, 13, "SpacyEntityExtractor")
+    learnt_same = entity("phone", 2, 13, "DIETClassifier")
+    learnt_wider = entity("id_last4", 0, 5, "DIETClassifier")
+    learnt_elsewhere = entity("product_type", 15, 18, "DIETClassifier")
+    message = Message(
+        {
+            TEXT: "手机13800138001 查重疾险",
+            ENTITIES: [learnt_same, learnt_wider, learnt_elsewhere, rule],
+        }
+    )
+    EntityRuleArbiter().process([message])
+    assert message.get(ENTITIES) == [learnt_elsewhere, rule]
+    assert EntityRuleArbiter.arbitrate([learnt_same]) == [learnt_same]
+
+
+def test_the_original_text_comes_back_at_the_end() -> None:
+    typed = "我的保單號是Ｐ３１００００００００００１"
+    message = Message({TEXT: typed})
+    ChineseTextNormalizer().process([message])
+    assert message.get(TEXT) == "我的保单号是P3100000000001"
+    OriginalTextRestorer().process([message])
+    output = message.as_dict(only_output_properties=True)
+    assert output[TEXT] == typed
+    assert output["text_normalized"] == "我的保单号是P3100000000001"
