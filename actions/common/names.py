@@ -46,7 +46,6 @@ COMPLAINT_FORM = "complaint_form"
 # --- responses -------------------------------------------------------------------
 UTTER_CRM_UNAVAILABLE = "utter_crm_unavailable"
 UTTER_OFFER_HUMAN = "utter_offer_human"
-UTTER_DEFAULT = "utter_default"
 UTTER_NEED_VERIFICATION = "utter_need_verification"
 
 # --- actions ---------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_weather_is_out_of_scope(rasa_server: RasaServer) -> None:
 
 def test_gibberish_is_asked_to_be_rephrased(rasa_server: RasaServer) -> None:
     replies = _say(rasa_server, "t3", "asdfgh qwer")
-    assert replies == [domain_text("utter_default")]
+    assert replies == [domain_text("utter_rephrase")]
     assert "换个说法" in replies[0]
 
 

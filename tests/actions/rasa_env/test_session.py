@@ -103,7 +103,6 @@ def test_domain_declares_the_slots_and_responses_actions_use() -> None:
     for response in (
         names.UTTER_CRM_UNAVAILABLE,
         names.UTTER_OFFER_HUMAN,
-        names.UTTER_DEFAULT,
     ):
         assert domain["responses"][response][0]["text"]
     assert "action_session_start" in domain["actions"]
