@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,13 +71,13 @@ def test_unverified_metadata_sets_no_identity(rasa_server: RasaServer) -> None:
     assert slots["verified"] is None
 
 
-def test_http_api_needs_the_token(rasa_server: RasaServer) -> None:
+def test_http_api_needs_the_token(rasa_server: RasaServer, rasa_model: Path) -> None:
     assert httpx.get(f"{rasa_server.url}/status", timeout=30).status_code == 401
     response = httpx.get(
         f"{rasa_server.url}/status", params={"token": rasa_server.token}, timeout=30
     )
     assert response.status_code == 200
-    assert response.json()["model_file"].endswith("test.tar.gz")
+    assert response.json()["model_file"].endswith(rasa_model.name)
 
 
 def test_action_server_serves_exactly_the_domain_actions(
