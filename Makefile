@@ -13,7 +13,7 @@ SPACY_ZH := var/spacy_zh/meta.json
 RASA_INPUTS := config.yml $(shell find domain -type f) $(shell find data -type f 2>/dev/null) \
 	$(shell find nlu sentiment -name '*.py' -o -name '*.json' 2>/dev/null)
 
-.PHONY: help setup migrate demo-data train run test test-crm test-rasa lint format clean \
+.PHONY: browser help setup migrate demo-data train run test test-crm test-rasa lint format clean \
 	bench bench-nlu
 
 help:  ## list the targets
@@ -42,7 +42,10 @@ $(MODEL): $(RASA_INPUTS) requirements/rasa.lock.txt $(SPACY_ZH)
 run: demo-data train  ## run every process (CRM, actions, Rasa) and print the URLs
 	@.venv/bin/honcho start -f Procfile
 
-test: setup  ## the whole test suite (PostgreSQL required in CI)
+browser:  ## Debian's chromium and a CJK font for the browser tests
+	@scripts/install_browser.sh
+
+test: setup browser  ## the whole test suite (PostgreSQL required in CI)
 	@$(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
 	@$(PY) -m pytest -m rasa -p no:cacheprovider
 
