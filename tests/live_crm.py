@@ -86,7 +86,13 @@ class LiveCrm:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
-def start_crm(workdir: Path, *, customers: int = 60, postgres: bool = True) -> LiveCrm:
+def start_crm(
+    workdir: Path,
+    *,
+    customers: int = 60,
+    postgres: bool = True,
+    extra_env: dict[str, str] | None = None,
+) -> LiveCrm:
     """Migrate a database, load a small demo book, start uvicorn; wait until up."""
     workdir.mkdir(parents=True, exist_ok=True)
     pg_url = _postgres_url() if postgres else None
@@ -97,6 +103,7 @@ def start_crm(workdir: Path, *, customers: int = 60, postgres: bool = True) -> L
         CRM_SERVICE_TOKEN=SERVICE_TOKEN,
         CRM_ENVIRONMENT="test",
     )
+    env.update(extra_env or {})
     env.pop("PYTHONPATH", None)
     subprocess.run(
         [str(CRM_PYTHON), "-m", "alembic", "upgrade", "head"],
