@@ -6,6 +6,8 @@ RASA := .venv-rasa/bin/rasa
 DEMO_CUSTOMERS ?= 3000
 export CRM_DATABASE_URL ?= sqlite:///$(CURDIR)/var/crm.sqlite3
 export CRM_URL ?= http://127.0.0.1:$(or $(CRM_PORT),8000)
+export CRM_GATEWAY_URL ?= http://127.0.0.1:$(or $(GATEWAY_PORT),8001)
+export RASA_URL ?= http://127.0.0.1:$(or $(RASA_PORT),5005)
 export CRM_SERVICE_TOKEN ?= dev-service-token
 export RASA_TELEMETRY_ENABLED := false
 MODEL := models/current.tar.gz
@@ -13,14 +15,23 @@ SPACY_ZH := var/spacy_zh/meta.json
 RASA_INPUTS := config.yml $(shell find domain -type f) $(shell find data -type f 2>/dev/null) \
 	$(shell find nlu sentiment -name '*.py' -o -name '*.json' 2>/dev/null)
 
-.PHONY: browser help setup migrate demo-data train run test test-crm test-rasa lint format clean \
-	bench bench-nlu
+.PHONY: browser help setup assets migrate demo-data train run test test-crm test-rasa lint format \
+	clean bench bench-nlu bench-gateway
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-setup:  ## create/update both Python environments from the lock files
+setup: assets  ## create/update both Python environments and the web assets from the locks
 	@scripts/setup_envs.sh
+
+WEB := bot/web
+assets:  ## the web chat's browser assets (npm ci; skipped while node_modules matches the lock)
+	@want=$$(sha256sum $(WEB)/package-lock.json | cut -d' ' -f1); \
+	if [ "$$(cat $(WEB)/node_modules/.lock-sha256 2>/dev/null)" != "$$want" ]; then \
+		echo "==> npm ci in $(WEB) (socket.io-client for the web chat)"; \
+		(cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error) && \
+		echo "$$want" > $(WEB)/node_modules/.lock-sha256; \
+	fi
 
 migrate: setup  ## bring the CRM database to the newest schema
 	@mkdir -p var
@@ -39,7 +50,7 @@ $(MODEL): $(RASA_INPUTS) requirements/rasa.lock.txt $(SPACY_ZH)
 	@echo "==> training the Rasa model (data or config changed)"
 	@$(RASA) train --quiet --domain domain --out models --fixed-model-name current
 
-run: demo-data train  ## run every process (CRM, actions, Rasa) and print the URLs
+run: demo-data train  ## run every process (CRM, actions, Rasa, gateway) and print the URLs
 	@.venv/bin/honcho start -f Procfile
 
 browser:  ## Debian's chromium and a CJK font for the browser tests
@@ -52,10 +63,13 @@ test: setup browser  ## the whole test suite (PostgreSQL required in CI)
 test-crm: setup  ## the tests that need no Rasa model
 	@$(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
 
-bench: bench-nlu  ## every benchmark (slow)
+bench: bench-nlu bench-gateway  ## every benchmark (slow)
 
 bench-nlu: setup $(SPACY_ZH)  ## NLU benchmark (5-fold CV, SMP2017, sentiment) → reports/nlu.md; 15+ min
 	@.venv-rasa/bin/python -m bench.nlu
+
+bench-gateway: train  ## gateway latency vs Rasa direct, agent→customer delivery → reports/gateway.md
+	@$(PY) -m bench.gateway
 
 lint: setup  ## ruff and mypy
 	@.venv/bin/ruff check .

@@ -225,7 +225,11 @@ class ActionShowCoverage(CrmAction):
         exclusions = key_exclusions(products[0].exclusions, 3)
         if exclusions:
             lines.append(f"主要免责情形：{exclusions}等，以条款为准。")
-        lines.append("想了解您自己保单的保障，验证身份后我可以按您的保单为您说明。")
+        lines.append(
+            "想了解您自己保单的保障，告诉我保单号，我按您的保单为您说明。"
+            if verified
+            else "想了解您自己保单的保障，验证身份后我可以按您的保单为您说明。"
+        )
         dispatcher.utter_message(text="\n".join(lines))
         return []
 

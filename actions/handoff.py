@@ -37,6 +37,7 @@ PRIVATE_SLOTS = frozenset(
         names.BIRTH_DATE,
         names.OTP_CODE,
         names.STEP_UP_TOKEN,
+        names.DEBIT_ACCOUNT,
         names.SESSION_STARTED_METADATA,
         names.REQUESTED_SLOT,
         names.PENDING_ACTION,

@@ -1,9 +1,10 @@
-"""Identity verification, step-up and the contact change it guards (capability 1).
+"""Identity verification (capability 1).
 
 identity_form asks for phone + ID last 4 (or policy number + birth date);
 validate_identity_form checks the formats and, once a pair is complete, asks the
 CRM. The CRM counts failures (per phone and per conversation) and locks; a lock
-hands the customer to a person. Contact changes need a one-time code (step_up_form).
+hands the customer to a person. Changes of contact data or bank details need a
+one-time code on top (actions/step_up.py).
 """
 
 from __future__ import annotations
@@ -17,18 +18,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.common import names
-from actions.common.base import DomainDict, Events, VerifiedCrmAction
+from actions.common.base import DomainDict, Events
 from actions.crm.client import CrmClient
 from actions.crm.errors import CrmError
 from actions.crm.identity import VerifyResult
-from actions.handoff import crm_conversation_id, escalate, mask_phone
+from actions.handoff import crm_conversation_id, escalate
 from actions.identity_parse import (
-    contact_field_of,
-    mask_address,
-    mask_email,
     parse_birth_date,
-    parse_code,
-    parse_email,
     parse_id_last4,
     parse_phone,
     parse_policy_number,
@@ -38,24 +34,12 @@ logger = logging.getLogger(__name__)
 
 PHONE_PAIR = [names.PHONE, names.ID_LAST4]
 POLICY_PAIR = [names.POLICY_NUMBER, names.BIRTH_DATE]
-FIELD_LABELS = {"phone": "手机号", "email": "邮箱", "address": "联系地址"}
 LOCKED_REASON = "身份核验多次失败，已锁定，需人工协助"
-STEP_UP_LOCKED_REASON = "修改联系方式时验证码多次错误，需人工协助"
-# what otp_code holds once the CRM accepted the code (the code itself is not kept)
-CODE_ACCEPTED = "accepted"
 
 
 def _crm_failed(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response=names.UTTER_CRM_UNAVAILABLE)
     dispatcher.utter_message(response=names.UTTER_OFFER_HUMAN)
-
-
-# what to say when a new contact value has the wrong shape, by field
-INVALID_CONTACT = {
-    "phone": "utter_invalid_contact_phone",
-    "email": "utter_invalid_contact_email",
-    "address": "utter_invalid_contact_address",
-}
 
 
 class ValidateIdentityForm(FormValidationAction):
@@ -101,6 +85,10 @@ class ValidateIdentityForm(FormValidationAction):
         last4 = parse_id_last4(value)
         if last4:
             return {names.ID_LAST4: last4}
+        if parse_phone(value):
+            # "手机号说错了，是138…": a correction of the phone (taken from its
+            # entity); ask for the ID digits again without calling this wrong
+            return {names.ID_LAST4: None}
         dispatcher.utter_message(response="utter_invalid_id_last4")
         return {names.ID_LAST4: None}
 
@@ -243,244 +231,3 @@ class ActionIdentityVerified(Action):
             return [SlotSet(names.PENDING_ACTION, None), FollowupAction(str(pending))]
         dispatcher.utter_message(response=names.UTTER_ASK_HOW_TO_HELP)
         return []
-
-
-class ActionStartUpdateContact(VerifiedCrmAction):
-    """update_contact: for a verified customer, send a code and start step_up_form."""
-
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return names.ACTION_START_UPDATE_CONTACT
-
-    async def run_verified(
-        self,
-        crm: CrmClient,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-        *,
-        customer_id: int,
-    ) -> Events:
-        """Ask the CRM to send a one-time code to the phone on file."""
-        conversation_id, events = await crm_conversation_id(crm, tracker)
-        sent = await crm.request_step_up(
-            customer_id=customer_id,
-            purpose="update_contact",
-            conversation_id=conversation_id,
-        )
-        dispatcher.utter_message(
-            response="utter_step_up_sent",
-            recipient=sent.recipient_masked or "您预留的手机",
-        )
-        field = contact_field_of((tracker.latest_message or {}).get("text"))
-        return [
-            *events,
-            SlotSet(names.OTP_CODE, None),
-            SlotSet(names.STEP_UP_TOKEN, None),
-            SlotSet(names.CONTACT_FIELD, field),
-            SlotSet(names.CONTACT_VALUE, None),
-            FollowupAction(names.STEP_UP_FORM),
-        ]
-
-
-class ValidateStepUpForm(FormValidationAction):
-    """The code first (checked by the CRM), then which field and its new value."""
-
-    def name(self) -> str:
-        """The form's validation action."""
-        return names.VALIDATE_STEP_UP_FORM
-
-    def crm_client(self) -> CrmClient:
-        """A CRM client configured from the environment; tests override this."""
-        return CrmClient.from_env()
-
-    async def validate_otp_code(
-        self,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Digits only here; run() has the CRM check them."""
-        if value == CODE_ACCEPTED and tracker.get_slot(names.STEP_UP_TOKEN):
-            return {names.OTP_CODE: value}
-        code = parse_code(value)
-        if not code:
-            dispatcher.utter_message(response="utter_invalid_code")
-        return {names.OTP_CODE: code}
-
-    async def validate_contact_field(
-        self,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """phone, email or address (a value given right away is kept too)."""
-        if value in FIELD_LABELS:
-            return {names.CONTACT_FIELD: value}
-        field = contact_field_of(value)
-        if field is None:
-            dispatcher.utter_message(response="utter_ask_contact_field")
-            return {names.CONTACT_FIELD: None}
-        slots: dict[str, Any] = {names.CONTACT_FIELD: field}
-        new_value = _contact_value(field, value)
-        if new_value and tracker.get_slot(names.CONTACT_VALUE) is None:
-            slots[names.CONTACT_VALUE] = new_value
-        return slots
-
-    async def validate_contact_value(
-        self,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """The new value in the right shape for the field."""
-        field = tracker.get_slot(names.CONTACT_FIELD) or contact_field_of(value)
-        new_value = _contact_value(field, value) if field else None
-        if new_value:
-            return {names.CONTACT_FIELD: field, names.CONTACT_VALUE: new_value}
-        dispatcher.utter_message(
-            response=INVALID_CONTACT.get(field or "", "utter_invalid_contact_value")
-        )
-        return {names.CONTACT_VALUE: None}
-
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> Events:
-        """Validate; a new code goes to the CRM (a dead one hands over to a person)."""
-        events = await super().run(dispatcher, tracker, domain)
-        code = next(
-            (
-                e.get("value")
-                for e in reversed(events)
-                if e.get("event") == "slot" and e.get("name") == names.OTP_CODE
-            ),
-            None,
-        )
-        if not code or code == CODE_ACCEPTED:
-            return events
-        try:
-            async with self.crm_client() as crm:
-                return events + await self._check_code(crm, dispatcher, tracker, code)
-        except CrmError as exc:
-            logger.warning("step-up check failed: %s", exc)
-            _crm_failed(dispatcher)
-            return events + [
-                SlotSet(names.OTP_CODE, None),
-                SlotSet(names.REQUESTED_SLOT, None),
-            ]
-
-    async def _check_code(
-        self,
-        crm: CrmClient,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        code: str,
-    ) -> Events:
-        conversation_id, events = await crm_conversation_id(crm, tracker)
-        result = await crm.verify_step_up(
-            customer_id=int(tracker.get_slot(names.CUSTOMER_ID)),
-            code=code,
-            conversation_id=conversation_id,
-        )
-        if result.verified and result.token:
-            dispatcher.utter_message(response="utter_step_up_ok")
-            return events + [
-                SlotSet(names.OTP_CODE, CODE_ACCEPTED),
-                SlotSet(names.STEP_UP_TOKEN, result.token),
-            ]
-        if result.locked or result.expired or result.attempts_left <= 0:
-            dispatcher.utter_message(response="utter_step_up_locked")
-            handed_over = await escalate(
-                crm,
-                dispatcher,
-                tracker,
-                trigger="verification_failed",
-                reason=STEP_UP_LOCKED_REASON,
-            )
-            return [
-                *events,
-                SlotSet(names.OTP_CODE, None),
-                SlotSet(names.REQUESTED_SLOT, None),
-                *handed_over,
-            ]
-        dispatcher.utter_message(
-            response="utter_step_up_wrong", attempts_left=result.attempts_left
-        )
-        return events + [
-            SlotSet(names.OTP_CODE, None),
-            SlotSet(names.REQUESTED_SLOT, names.OTP_CODE),
-        ]
-
-
-def _contact_value(field: str, text: Any) -> str | None:
-    """The new phone / email / address in ``text``, normalised, or None."""
-    if not isinstance(text, str):
-        return None
-    if field == "phone":
-        return parse_phone(text)
-    if field == "email":
-        return parse_email(text)
-    address = text.strip()
-    for prefix in ("新地址是", "新地址", "地址改成", "改成", "地址是", "地址："):
-        if address.startswith(prefix):
-            address = address[len(prefix) :].strip(" ：:，,")
-    return (
-        address
-        if 4 <= len(address) <= 256
-        and any(ch in address for ch in "省市区县路街号镇村道")
-        else None
-    )
-
-
-class ActionUpdateContact(VerifiedCrmAction):
-    """After step_up_form: change the contact field with the step-up token."""
-
-    def name(self) -> str:
-        """The form's submit action."""
-        return names.ACTION_UPDATE_CONTACT
-
-    async def run_verified(
-        self,
-        crm: CrmClient,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-        *,
-        customer_id: int,
-    ) -> Events:
-        """Send the change; confirm it with masked values."""
-        token = tracker.get_slot(names.STEP_UP_TOKEN)
-        field = tracker.get_slot(names.CONTACT_FIELD)
-        value = tracker.get_slot(names.CONTACT_VALUE)
-        cleared = [
-            SlotSet(names.OTP_CODE, None),
-            SlotSet(names.STEP_UP_TOKEN, None),
-            SlotSet(names.CONTACT_FIELD, None),
-            SlotSet(names.CONTACT_VALUE, None),
-        ]
-        if not token or field not in FIELD_LABELS or not value:
-            # the code check failed or the CRM was down: the customer was told
-            return cleared
-        try:
-            await crm.update_contact(
-                customer_id=customer_id, step_up_token=token, **{field: value}
-            )
-        except CrmError as exc:
-            if exc.status_code not in (403, 422):
-                raise
-            logger.info("contact update refused: %s", exc)
-            dispatcher.utter_message(response="utter_contact_update_refused")
-            return cleared
-        masked = {"phone": mask_phone, "email": mask_email, "address": mask_address}
-        dispatcher.utter_message(
-            response="utter_contact_updated",
-            field=FIELD_LABELS[field],
-            value=masked[field](value),
-        )
-        return cleared

@@ -11,12 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import names
 from actions.common.base import DomainDict, Events, VerifiedCrmAction
 from actions.crm.client import CrmClient
 from actions.crm.payment import PolicyFacts
+from actions.debit_card import start_card_change, wants_card_change
 from actions.enquiry_format import (
     POLICY_NO,
     cn_date,
@@ -39,9 +41,8 @@ PAYMENT_CHANNELS = (
     "4. 银行转账：转账至公司指定账户，备注保单号。"
 )
 CHANGE_HINT = (
-    "更换扣款银行卡可在安顺人寿App“保单服务-变更扣款账户”办理（需短信验证码验证），"
-    "也可以让人工客服协助；如想调整缴费频率（如年缴改月缴），"
-    "可在下一个保单周年日前通过App或柜面申请。"
+    "想更换扣款银行卡，直接跟我说“我要换扣款银行卡”，短信验证后我在这里为您办理；"
+    "如想调整缴费频率（如年缴改月缴），可在下一个保单周年日前通过App或柜面申请。"
 )
 
 
@@ -122,7 +123,7 @@ def retention_trigger(
 
 
 class ActionPaymentMethod(VerifiedCrmAction):
-    """How to pay, the debit account of each policy, and how to change it."""
+    """How to pay and the debit account of each policy; "换扣款卡" changes it."""
 
     def name(self) -> str:
         return "action_payment_method"
@@ -136,6 +137,11 @@ class ActionPaymentMethod(VerifiedCrmAction):
         *,
         customer_id: int,
     ) -> Events:
+        request = latest_text(tracker, ("ask_payment_method",))
+        if wants_card_change(request):
+            return await start_card_change(
+                crm, dispatcher, tracker, customer_id=customer_id, request=request
+            )
         policies = [p for p in await crm.get_policy_facts(customer_id) if p.live]
         lines = [PAYMENT_CHANNELS]
         paying = [p for p in policies if p.payment_frequency != "single"]
@@ -155,7 +161,8 @@ class ActionPaymentMethod(VerifiedCrmAction):
             lines.append("您名下的保单均已缴清保费（趸缴或已满期缴费），无需续期缴费。")
         lines.append(CHANGE_HINT)
         dispatcher.utter_message(text="\n".join(lines))
-        return []
+        # no step-up follows (a stale purpose must not steer the dialogue)
+        return [SlotSet(names.STEP_UP_PURPOSE, None)]
 
 
 class ActionPaymentFailed(VerifiedCrmAction):
@@ -227,7 +234,7 @@ class ActionPaymentFailed(VerifiedCrmAction):
                 )
         lines.append(
             "如需立即缴费，可在安顺人寿App或微信公众号用微信支付、支付宝缴纳；"
-            "如要更换扣款卡，可在App“保单服务-变更扣款账户”办理。"
+            "如要更换扣款卡，跟我说“我要换扣款银行卡”即可在这里办理。"
         )
         dispatcher.utter_message(text="\n".join(lines))
         return []

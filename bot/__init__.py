@@ -1,4 +1,6 @@
-"""The channel gateway (web chat, WeChat): terminates channels and relays turns to Rasa.
+"""The channel gateway: terminates the customer's channels and relays turns.
 
-Built by the gateway issue; the package exists so that tooling (mypy, ruff) covers it.
+``bot.main:app`` serves the web chat (socket.io, page, widget), Rasa's REST shape
+and the CRM's events; ``bot.relay`` routes each message by the conversation's
+status (docs/takeover.md).
 """

@@ -21,6 +21,7 @@ DOMAINS = (
     "conversations",
     "escalations",
     "analytics",
+    "console",
 )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,7 +14,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from crm_backend.api import build_router
+from crm_backend.console.hub import make_hub
+from crm_backend.console.pages import install as install_console
+from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.errors import install_handlers
+from crm_backend.escalations.jobs import run_sweeper
 
 SWAGGER_STATIC = "/static/swagger-ui"
 # Swagger UI 5 (OpenAPI 3.1) as shipped inside the swagger-ui-py wheel; located
@@ -20,9 +27,34 @@ _spec = importlib.util.find_spec("swagger_ui")
 SWAGGER_DIR = Path(next(iter(_spec.submodule_search_locations or []))) / "static"  # type: ignore[union-attr]
 
 
-def create_app() -> FastAPI:
-    """Build the app: API under ``/api/v1``, OpenAPI at ``/docs``, ``/health``."""
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the console hub (Redis listener) and the offer sweep; stop them."""
+    settings: Settings = app.state.settings
+    await app.state.hub.start()
+    sweeper = (
+        asyncio.create_task(run_sweeper(settings, app.state.hub), name="offer-sweep")
+        if settings.offer_sweep_enabled
+        else None
+    )
+    try:
+        yield
+    finally:
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+        await app.state.hub.stop()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app: API under ``/api/v1``, OpenAPI at ``/docs``, ``/health``.
+
+    ``settings`` (default: the environment's) decide the hub and the offer sweep.
+    """
+    settings = settings or get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="保险客服 CRM",
         version="0.1.0",
         description="System of record for the insurance service bot and agent console.",
@@ -30,8 +62,11 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.state.settings = settings
+    app.state.hub = make_hub(settings)
     install_handlers(app)
     app.include_router(build_router())
+    install_console(app)
     app.mount(SWAGGER_STATIC, StaticFiles(directory=SWAGGER_DIR), name="swagger")
 
     @app.get("/docs", include_in_schema=False)

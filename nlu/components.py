@@ -14,7 +14,8 @@
 - :class:`EntityRuleArbiter` runs after the extractors: where an entity of the spaCy
   entity rules (``SpacyEntityExtractor``) overlaps one learnt by DIET, only the rule's
   entity is kept, so each identifier is reported once (and e2e story tests, which
-  compare the entity list, see no duplicates).
+  compare the entity list, see no duplicates); a learnt identifier (phone, policy
+  number…) whose value does not have that identifier's shape is dropped too.
 - :class:`SentimentAnnotator` adds ``sentiment`` (score in [-1, 1]) and
   ``sentiment_label`` to the parse output, so actions read
   ``tracker.latest_message["sentiment"]``.
@@ -25,6 +26,7 @@ pipeline folder loaded by SpacyNLP needs.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -128,13 +130,34 @@ class SentimentAnnotator(GraphComponent):
 
 
 RULE_EXTRACTORS = ("SpacyEntityExtractor",)
+# Identifiers have one shape (data/nlu/lookups.yml); a learnt guess of another shape
+# (DIET tagging a 16-digit bank card number as a phone) is no identifier.
+IDENTIFIER_SHAPES = {
+    "phone": re.compile(r"(?:\+?86)?1[3-9]\d{9}"),
+    "policy_number": re.compile(r"[Pp]\d{13}"),
+    "claim_number": re.compile(r"(?:CL|cl)\d{12,16}"),
+    "ticket_number": re.compile(r"(?:TS?|ts?)\d{12,14}"),
+    "id_number": re.compile(r"\d{17}[\dXx]"),
+    "id_last4": re.compile(r"\d{3}[\dXx]"),
+}
+SEPARATORS = re.compile(r"[\s\-－—_·.]")
+
+
+def has_identifier_shape(entity: Dict[str, Any]) -> bool:
+    """False for an identifier entity whose value cannot be that identifier."""
+    shape = IDENTIFIER_SHAPES.get(entity.get("entity", ""))
+    value = entity.get("value")
+    if shape is None or not isinstance(value, str):
+        return True
+    return shape.fullmatch(SEPARATORS.sub("", value)) is not None
 
 
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
 )
 class EntityRuleArbiter(GraphComponent):
-    """Drops learnt entities that overlap a rule entity (the rule is exact)."""
+    """Drops learnt entities that overlap a rule entity (the rule is exact) and
+    learnt identifiers of the wrong shape."""
 
     @classmethod
     def create(
@@ -148,13 +171,11 @@ class EntityRuleArbiter(GraphComponent):
 
     @staticmethod
     def arbitrate(entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        """The entities without learnt ones overlapping a rule entity."""
+        """The rule entities, and the learnt ones that overlap none and fit."""
         rules = [e for e in entities if e.get("extractor") in RULE_EXTRACTORS]
-        if not rules:
-            return entities
 
         def overlaps(entity: Dict[str, Any]) -> bool:
-            return any(
+            return "start" in entity and any(
                 entity["start"] < rule["end"] and rule["start"] < entity["end"]
                 for rule in rules
             )
@@ -163,8 +184,7 @@ class EntityRuleArbiter(GraphComponent):
             entity
             for entity in entities
             if entity.get("extractor") in RULE_EXTRACTORS
-            or "start" not in entity
-            or not overlaps(entity)
+            or (not overlaps(entity) and has_identifier_shape(entity))
         ]
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -15,11 +15,13 @@ import urllib.request
 CRM = f"http://127.0.0.1:{os.environ.get('CRM_PORT', '8000')}"
 RASA = f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
 ACTIONS = f"http://127.0.0.1:{os.environ.get('ACTIONS_PORT', '5055')}"
+GATEWAY = f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8001')}"
 TOKEN = os.environ.get("RASA_TOKEN", "dev-rasa-token")
 CHECKS = {
     "crm": f"{CRM}/health",
     "actions": f"{ACTIONS}/health",
     "rasa": f"{RASA}/status?token={TOKEN}",
+    "gateway": f"{GATEWAY}/health",
 }
 
 
@@ -49,6 +51,11 @@ def main() -> None:
             [
                 "",
                 "All services are up:",
+                f"  Customer web chat:        {GATEWAY}/chat",
+                f"  Widget on a host page:    {GATEWAY}/widget-demo",
+                "  Widget snippet for any page:",
+                f'    <script src="{GATEWAY}/widget.js" async></script>',
+                f"  Gateway REST (Rasa shape): {GATEWAY}/webhooks/rest/webhook",
                 f"  CRM API docs (OpenAPI):   {CRM}/docs",
                 f"  CRM health:               {CRM}/health",
                 f"  Rasa REST channel:        {RASA}/webhooks/rest/webhook",

@@ -89,6 +89,16 @@ ACTION_FALLBACK_DECLINED = "action_fallback_declined"
 # step_up_form: which contact field to change and its new value
 CONTACT_FIELD = "contact_field"
 CONTACT_VALUE = "contact_value"
+# step_up_form: what the one-time code authorises (the CRM's step-up purposes)
+STEP_UP_PURPOSE = "step_up_purpose"
+PURPOSE_UPDATE_CONTACT = "update_contact"
+PURPOSE_CHANGE_BANK = "change_bank"
+ACTION_STEP_UP_CANCEL = "action_step_up_cancel"
+# step_up_form with purpose change_bank: which policy, the new bank and card number
+DEBIT_POLICY = "debit_policy"
+DEBIT_BANK = "debit_bank"
+DEBIT_ACCOUNT = "debit_account"
+ACTION_CHANGE_DEBIT_CARD = "action_change_debit_card"
 REQUESTED_SLOT = "requested_slot"
 UTTER_ASK_HOW_TO_HELP = "utter_ask_how_to_help"
 UTTER_REPHRASE = "utter_rephrase"
@@ -105,3 +115,12 @@ ACTION_COMPLAINT_STATUS = "action_complaint_status"
 ACTION_COMPLAINT_CANCEL = "action_complaint_cancel"
 # {"key": fingerprint, "ticket_no": …} of the last complaint submitted
 COMPLAINT_SUBMITTED = "complaint_submitted"
+
+# --- hand-back from a person and satisfaction (actions/csat.py) ------------------
+ACTION_HANDBACK = "action_handback"
+ACTION_SUBMIT_CSAT = "action_submit_csat"
+CSAT_FORM = "csat_form"
+CSAT_SCORE = "csat_score"
+# the escalation the score is for (the gateway's EXTERNAL_handback entity)
+CSAT_ESCALATION_ID = "csat_escalation_id"
+ESCALATION_ID_ENTITY = "escalation_id"

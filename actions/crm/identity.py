@@ -164,6 +164,22 @@ class Escalation:
         )
 
 
+@dataclass(frozen=True)
+class CsatRecorded:
+    """The satisfaction score the CRM stored for an escalation."""
+
+    escalation_id: int
+    score: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CsatRecorded:
+        """Parse the CRM's EscalationRead (after the score was recorded)."""
+        return cls(
+            escalation_id=int(_require(data, "id")),
+            score=int(_require(data, "csat")),
+        )
+
+
 class IdentityApi:
     """Identity, conversation and escalation use cases (mixed into CrmClient)."""
 
@@ -303,3 +319,12 @@ class IdentityApi:
             payload["topic"] = topic
         body = await self._request("POST", f"{SERVICE}/escalations", json=payload)
         return _parsed(Escalation.from_json, body)
+
+    async def record_csat(self, *, escalation_id: int, score: int) -> CsatRecorded:
+        """Store the customer's 1-5 score for a closed escalation (once; 409 after)."""
+        body = await self._request(
+            "POST",
+            f"{SERVICE}/escalations/{int(escalation_id)}/csat",
+            json={"score": int(score)},
+        )
+        return _parsed(CsatRecorded.from_json, body)

@@ -40,6 +40,8 @@ class PolicyFacts:
     product_type: str
     product_type_label: str
     status: str
+    # holder, insured or holder_insured: only a holder may change the debit card
+    customer_role: str
     status_label: str
     premium_fen: int
     payment_frequency: str
@@ -66,6 +68,11 @@ class PolicyFacts:
         """In force or in its grace period (the policy still covers)."""
         return self.status in ("in_force", "grace")
 
+    @property
+    def held(self) -> bool:
+        """True when the customer is the policyholder (who pays and may change)."""
+        return self.customer_role in ("holder", "holder_insured")
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PolicyFacts:
         """Parse the CRM's PolicyRead."""
@@ -75,6 +82,7 @@ class PolicyFacts:
             product_type=str(_require(data, "product_type")),
             product_type_label=str(data.get("product_type_label") or ""),
             status=str(_require(data, "status")),
+            customer_role=str(data.get("customer_role") or ""),
             status_label=str(data.get("status_label") or ""),
             premium_fen=int(_require(data, "premium_fen")),
             payment_frequency=str(_require(data, "payment_frequency")),

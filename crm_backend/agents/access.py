@@ -53,6 +53,7 @@ def customer_access_clause(
         or_(
             Escalation.assigned_agent_id == agent.id,
             Escalation.target_agent_id == agent.id,
+            Escalation.offered_agent_id == agent.id,
             *team_clause,
         ),
     )

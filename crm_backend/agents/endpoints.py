@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Header, Query, Response
+from sqlalchemy.orm import Session
 
 from crm_backend.agents import flows, service
 from crm_backend.agents.access import ensure_can_access_customer, ensure_supervisor
@@ -21,7 +22,13 @@ from crm_backend.agents.schemas import (
     PresenceUpdate,
     TeamList,
 )
+from crm_backend.console.dispatch import NotifyDep
+from crm_backend.core.config import Settings
 from crm_backend.core.deps import SESSION_COOKIE, CurrentAgent, SessionDep, SettingsDep
+from crm_backend.core.outbox import pending, presence_hint
+from crm_backend.escalations import offers
+from crm_backend.models import Agent
+from crm_backend.models.base import utcnow
 from crm_backend.models.enums import Presence
 
 agent_router = APIRouter(tags=["agents"])
@@ -68,11 +75,17 @@ def logout(
     agent: CurrentAgent,
     session: SessionDep,
     settings: SettingsDep,
+    notify: NotifyDep,
     authorization: Annotated[str | None, Header()] = None,
     crm_session: Annotated[str | None, Cookie()] = None,
 ) -> Response:
-    """Revoke this session and clear the cookie."""
+    """Revoke this session and clear the cookie (the last one: go offline and pass
+    offered conversations on)."""
     service.logout(session, agent=agent, token=_token(authorization, crm_session))
+    if agent.presence == Presence.offline:
+        _release(session, agent, settings)
+        pending(session).hint(presence_hint())
+    notify.after_commit(session)
     response = Response(status_code=204)
     response.delete_cookie(
         SESSION_COOKIE,
@@ -90,12 +103,32 @@ def get_me(agent: CurrentAgent, session: SessionDep) -> MeRead:
     return service.me(session, agent=agent)
 
 
+def _release(session: Session, agent: Agent, settings: Settings) -> None:
+    labels = {Presence.away: "离开", Presence.offline: "离线"}
+    offers.release_offers(
+        session,
+        agent=agent,
+        now=utcnow(),
+        settings=settings,
+        note=f"{agent.name}已{labels.get(agent.presence, '离线')}",
+    )
+
+
 @agent_router.post("/me/presence", response_model=MeRead)
 def set_presence(
-    presence_in: PresenceUpdate, agent: CurrentAgent, session: SessionDep
+    presence_in: PresenceUpdate,
+    agent: CurrentAgent,
+    session: SessionDep,
+    settings: SettingsDep,
+    notify: NotifyDep,
 ) -> MeRead:
-    """Go online, away or offline."""
+    """Go online, away or offline (supervisors' boards are told); going away or
+    offline passes the conversations offered to me on to colleagues."""
     service.set_presence(session, agent=agent, presence=presence_in.presence)
+    if presence_in.presence != Presence.online:
+        _release(session, agent, settings)
+    pending(session).hint(presence_hint())
+    notify.after_commit(session)
     return service.me(session, agent=agent)
 
 
@@ -157,8 +190,10 @@ def depart(
     agent: CurrentAgent,
     session: SessionDep,
     settings: SettingsDep,
+    notify: NotifyDep,
 ) -> DepartureRead:
-    """Record a departure and hand the agent's customers over (supervisors only)."""
+    """Record a departure and hand the agent's customers over (supervisors only);
+    their offers and held conversations go back to routing."""
     ensure_supervisor(agent)
     result = flows.depart_agent(
         session,
@@ -167,11 +202,13 @@ def depart(
         successor_id=departure_in.successor_id,
         settings=settings,
     )
+    notify.after_commit(session)
     return DepartureRead(
         agent_id=result.agent_id,
         departed_at=result.departed_at,
         customers_reassigned=result.customers_reassigned,
         policies_repointed=result.policies_repointed,
         sessions_revoked=result.sessions_revoked,
+        escalations_requeued=result.escalations_requeued,
         successors=result.successors,
     )

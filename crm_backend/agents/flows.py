@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm_backend.agents import service
 from crm_backend.core.config import Settings
 from crm_backend.core.errors import Conflict, Unprocessable
+from crm_backend.core.outbox import pending, presence_hint
 from crm_backend.models import (
     Agent,
     CustomerAssignment,
@@ -35,6 +36,7 @@ class Departure:
     customers_reassigned: int = 0
     policies_repointed: int = 0
     sessions_revoked: int = 0
+    escalations_requeued: int = 0
     successors: dict[int, int] = field(default_factory=dict)
 
 
@@ -148,6 +150,13 @@ def depart_agent(
     result.sessions_revoked = service.revoke_sessions(
         session, agent_id=leaver.id, now=now
     )
+    # No customer waits for someone who has left: offers and chats go back to routing.
+    from crm_backend.escalations.flows import requeue_agent_work
+
+    result.escalations_requeued = requeue_agent_work(
+        session, agent=leaver, now=now, settings=settings
+    )
+    pending(session).hint(presence_hint())
     plan = _plan(session, customers=customers, successors=successors)
     if plan:
         session.execute(

@@ -136,5 +136,7 @@ class DepartureRead(BaseModel):
     customers_reassigned: int
     policies_repointed: int
     sessions_revoked: int
+    # open offers, held chats and named queue entries sent back to routing
+    escalations_requeued: int = 0
     # successor agent id → number of customers they received
     successors: dict[int, int]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crm_backend.agents.access import is_supervisor
+from crm_backend.agents.load import agent_loads
 from crm_backend.agents.schemas import (
     AgentDirectoryRead,
     AssignmentRead,
@@ -29,7 +30,6 @@ from crm_backend.core.security import (
 from crm_backend.models import (
     Agent,
     AgentSession,
-    Conversation,
     Customer,
     CustomerAssignment,
     Policy,
@@ -39,7 +39,6 @@ from crm_backend.models import (
 from crm_backend.models.base import utcnow
 from crm_backend.models.enums import (
     AgentStatus,
-    ConversationStatus,
     Presence,
     VerificationMethod,
 )
@@ -197,24 +196,6 @@ def get_agent(session: Session, *, agent_id: int) -> Agent:
     return agent
 
 
-def conversation_loads(session: Session, *, agent_ids: Iterable[int]) -> dict[int, int]:
-    """Conversations each agent is holding now (status ``agent``)."""
-    ids = list(agent_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Conversation.assigned_agent_id, func.count())
-        .where(
-            Conversation.assigned_agent_id.in_(ids),
-            Conversation.status == ConversationStatus.agent,
-        )
-        .group_by(Conversation.assigned_agent_id)
-    ).all()
-    loads = dict.fromkeys(ids, 0)
-    loads.update({agent_id: n for agent_id, n in rows if agent_id is not None})
-    return loads
-
-
 def open_assignment_counts(
     session: Session, *, agent_ids: Iterable[int]
 ) -> dict[int, int]:
@@ -253,14 +234,14 @@ def me(session: Session, *, agent: Agent) -> MeRead:
     team = session.get(Team, agent.team_id) if agent.team_id else None
     view = MeRead.model_validate(agent)
     view.team = TeamBrief.model_validate(team) if team else None
-    view.load = conversation_loads(session, agent_ids=[agent.id])[agent.id]
+    view.load = agent_loads(session, [agent.id])[agent.id]
     return view
 
 
 def _directory(
     session: Session, rows: Sequence[tuple[Agent, Team | None]]
 ) -> list[AgentDirectoryRead]:
-    loads = conversation_loads(session, agent_ids=[a.id for a, _ in rows])
+    loads = agent_loads(session, [a.id for a, _ in rows])
     return [
         AgentDirectoryRead(
             id=a.id,

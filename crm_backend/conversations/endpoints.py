@@ -7,8 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from crm_backend.agents.access import ensure_can_access_customer
-from crm_backend.conversations import service
+from crm_backend.console.dispatch import NotifyDep
+from crm_backend.conversations import chat, service, understanding
 from crm_backend.conversations.schemas import (
+    AgentMessageCreate,
+    CannedReplyList,
     ConversationList,
     ConversationOpen,
     ConversationRead,
@@ -18,14 +21,17 @@ from crm_backend.conversations.schemas import (
     MessageCreate,
     MessageList,
     MessageRead,
+    UnderstandingUpdate,
 )
 from crm_backend.core.deps import CurrentAgent, SessionDep, SettingsDep
+from crm_backend.core.outbox import conversation_hint, pending
 from crm_backend.escalations import flows as escalation_flows
-from crm_backend.models.enums import Sender
+from crm_backend.models.enums import ConversationStatus, Sender
 
 service_router = APIRouter(tags=["conversations"])
 agent_router = APIRouter(tags=["conversations"])
 
+HUMAN_STATUSES = (ConversationStatus.queued, ConversationStatus.agent)
 AfterId = Annotated[int | None, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=service.PAGE_MAX)]
 
@@ -38,13 +44,27 @@ def _message_list(messages: list[MessageRead]) -> MessageList:
 
 @service_router.post("/conversations/messages", response_model=CustomerMessageResult)
 def record_customer_message(
-    session: SessionDep, settings: SettingsDep, message_in: CustomerMessageCreate
+    session: SessionDep,
+    settings: SettingsDep,
+    notify: NotifyDep,
+    message_in: CustomerMessageCreate,
 ) -> CustomerMessageResult:
-    """Record a customer message (once per ``external_msg_id``); answer who owns it."""
+    """Record a customer message (once per ``external_msg_id``); answer who owns it.
+
+    While the conversation is ``queued`` or ``agent`` the console is told (watchers
+    and the holder get a ``conversation`` hint); the gateway sends nothing to Rasa.
+    """
     recorded = service.record_customer_message(
         session, message_in=message_in, settings=settings
     )
     conversation = recorded.conversation
+    if not recorded.duplicate and conversation.status in HUMAN_STATUSES:
+        pending(session).hint(
+            conversation_hint(
+                conversation.id, agent_ids=[conversation.assigned_agent_id]
+            )
+        )
+    notify.after_commit(session)
     return CustomerMessageResult(
         conversation_id=conversation.id,
         status=conversation.status,
@@ -86,7 +106,10 @@ def get_conversation(session: SessionDep, conversation_id: int) -> ConversationR
     status_code=status.HTTP_201_CREATED,
 )
 def record_message(
-    session: SessionDep, conversation_id: int, message_in: MessageCreate
+    session: SessionDep,
+    notify: NotifyDep,
+    conversation_id: int,
+    message_in: MessageCreate,
 ) -> MessageRead:
     """Record a bot reply or a system notice."""
     message = service.record_message(
@@ -95,6 +118,33 @@ def record_message(
         sender=Sender(message_in.sender),
         text=message_in.text,
         payload=message_in.payload,
+    )
+    pending(session).hint(conversation_hint(conversation_id))
+    notify.after_commit(session)
+    return MessageRead.model_validate(message)
+
+
+@service_router.post(
+    "/conversations/{conversation_id}/messages/{message_id}/understanding",
+    response_model=MessageRead,
+)
+def record_understanding(
+    session: SessionDep,
+    settings: SettingsDep,
+    conversation_id: int,
+    message_id: int,
+    understanding_in: UnderstandingUpdate,
+) -> MessageRead:
+    """Store what Rasa understood of a customer message (intent, confidence,
+    sentiment); a strongly negative sentiment records the churn signal."""
+    message = understanding.record_understanding(
+        session,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        intent=understanding_in.intent,
+        intent_confidence=understanding_in.intent_confidence,
+        sentiment=understanding_in.sentiment,
+        settings=settings,
     )
     return MessageRead.model_validate(message)
 
@@ -118,11 +168,14 @@ def list_messages(
 @service_router.post(
     "/conversations/{conversation_id}/close", response_model=ConversationRead
 )
-def close_conversation(session: SessionDep, conversation_id: int) -> ConversationRead:
+def close_conversation(
+    session: SessionDep, notify: NotifyDep, conversation_id: int
+) -> ConversationRead:
     """Close the conversation and any escalation still open for it."""
     conversation = escalation_flows.close_conversation(
         session, conversation_id=conversation_id
     )
+    notify.after_commit(session)
     return service.to_read(session, conversation)
 
 
@@ -185,3 +238,60 @@ def agent_customer_conversations(
         for c, count in rows
     ]
     return ConversationList(items=items, total=total)
+
+
+@agent_router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=MessageRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def agent_send(
+    session: SessionDep,
+    agent: CurrentAgent,
+    notify: NotifyDep,
+    conversation_id: int,
+    message_in: AgentMessageCreate,
+) -> MessageRead:
+    """Write to the customer (only the agent holding the conversation)."""
+    message = chat.send(
+        session, conversation_id=conversation_id, agent=agent, text=message_in.text
+    )
+    notify.after_commit(session)
+    return MessageRead.model_validate(message)
+
+
+@agent_router.post(
+    "/conversations/{conversation_id}/notes",
+    response_model=MessageRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def agent_note(
+    session: SessionDep,
+    agent: CurrentAgent,
+    notify: NotifyDep,
+    conversation_id: int,
+    note_in: AgentMessageCreate,
+) -> MessageRead:
+    """Add a private note: colleagues see it, the customer never does."""
+    message = chat.add_note(
+        session, conversation_id=conversation_id, agent=agent, text=note_in.text
+    )
+    notify.after_commit(session)
+    return MessageRead.model_validate(message)
+
+
+@agent_router.get(
+    "/conversations/{conversation_id}/canned-replies", response_model=CannedReplyList
+)
+def agent_canned_replies(
+    session: SessionDep,
+    agent: CurrentAgent,
+    conversation_id: int,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+) -> CannedReplyList:
+    """Canned replies (search ``q``) with the customer's and agent's names filled."""
+    return CannedReplyList(
+        items=chat.canned_replies(
+            session, conversation_id=conversation_id, agent=agent, q=q
+        )
+    )

@@ -81,6 +81,7 @@ class MessageRead(BaseModel):
     text: str
     sentiment: float | None
     intent: str | None
+    intent_confidence: float | None = None
     external_msg_id: str | None
     private: bool
     payload: dict[str, Any] | None
@@ -137,3 +138,34 @@ class ConversationList(BaseModel):
 
     items: list[ConversationSummary]
     total: int
+
+
+class UnderstandingUpdate(BaseModel):
+    """What Rasa understood of a customer's message (read from the tracker)."""
+
+    intent: str | None = Field(default=None, max_length=64)
+    intent_confidence: float | None = Field(default=None, ge=0, le=1)
+    sentiment: float | None = Field(default=None, ge=-1, le=1)
+
+
+class AgentMessageCreate(BaseModel):
+    """An agent's reply or private note; kept exactly as typed (rendered as text)."""
+
+    text: str
+
+
+class CannedReplyRead(BaseModel):
+    """A canned reply with its variables filled for the conversation's customer."""
+
+    id: int
+    team_id: int | None
+    title: str
+    shortcut: str
+    template: str
+    text: str
+
+
+class CannedReplyList(BaseModel):
+    """Canned replies matching the search, shortcut matches first."""
+
+    items: list[CannedReplyRead]

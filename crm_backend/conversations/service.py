@@ -15,6 +15,10 @@ from crm_backend.conversations.schemas import (
     ConversationRead,
     CustomerMessageCreate,
 )
+from crm_backend.conversations.understanding import (
+    NEGATIVE_SENTIMENT,
+    record_negative_chat,
+)
 from crm_backend.core.config import Settings
 from crm_backend.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from crm_backend.core.masking import mask_name
@@ -22,7 +26,6 @@ from crm_backend.models import (
     Agent,
     Conversation,
     Customer,
-    CustomerSignal,
     Escalation,
     Message,
 )
@@ -32,13 +35,11 @@ from crm_backend.models.enums import (
     ConversationStatus,
     EscalationStatus,
     Sender,
-    SignalKind,
     VerificationLevel,
 )
 
 TEXT_MAX = 2000  # a customer's message (WeChat allows 2048 bytes of text anyway)
 BOT_TEXT_MAX = 4000  # bot replies list policies or bills and may run longer
-NEGATIVE_SENTIMENT = -0.6
 PAGE_MAX = 200
 
 
@@ -216,40 +217,6 @@ def record_customer_message(
     return RecordedMessage(conversation, message, duplicate=False)
 
 
-def record_negative_chat(
-    session: Session,
-    *,
-    conversation: Conversation,
-    message: Message,
-    settings: Settings | None = None,
-) -> CustomerSignal | None:
-    """A churn signal for a strongly negative chat (once per conversation)."""
-    assert conversation.customer_id is not None
-    already = session.scalar(
-        select(
-            exists().where(
-                CustomerSignal.conversation_id == conversation.id,
-                CustomerSignal.kind == SignalKind.negative_chat,
-            )
-        )
-    )
-    if already:
-        return None
-    signal = CustomerSignal(
-        customer_id=conversation.customer_id,
-        kind=SignalKind.negative_chat,
-        detail=f"对话情绪评分 {message.sentiment:.2f}",
-        conversation_id=conversation.id,
-    )
-    session.add(signal)
-    session.flush()
-    # Imported here: analytics depends on the models only, not on conversations.
-    from crm_backend.analytics.service import recompute
-
-    recompute(session, customer_id=conversation.customer_id, settings=settings)
-    return signal
-
-
 def record_message(
     session: Session,
     *,
@@ -258,12 +225,15 @@ def record_message(
     text: str,
     payload: dict[str, Any] | None = None,
     agent_id: int | None = None,
+    private: bool = False,
+    max_length: int = BOT_TEXT_MAX,
 ) -> Message:
-    """Record a bot, system or agent message in an open conversation."""
+    """Record a bot, system or agent message (or an agent's private note) in an
+    open conversation."""
     conversation = get(session, conversation_id=conversation_id)
     if conversation.status == ConversationStatus.closed:
         raise Conflict("The conversation is closed", code="conversation_closed")
-    check_text(text, max_length=BOT_TEXT_MAX)
+    check_text(text, max_length=max_length)
     now = utcnow()
     message = Message(
         conversation_id=conversation.id,
@@ -271,10 +241,12 @@ def record_message(
         agent_id=agent_id,
         text=text,
         payload=payload,
+        private=private,
         created_at=now,
     )
     session.add(message)
-    conversation.last_message_at = now
+    if not private:
+        conversation.last_message_at = now
     session.flush()
     return message
 

@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     # value and churn thresholds are code (explainable rules); only the bands live here
     churn_high_threshold: int = Field(60, ge=0, le=100)
     churn_medium_threshold: int = Field(30, ge=0, le=100)
+    # human takeover: an offer not accepted in time moves to the next agent; the
+    # sweep that moves it runs in the CRM process every offer_sweep_seconds
+    offer_timeout_seconds: int = Field(60, ge=5)
+    offer_sweep_seconds: float = Field(5.0, gt=0)
+    offer_sweep_enabled: bool = True
+    # the gateway's base URL for CRM → gateway events; empty = no gateway
+    gateway_url: str = ""
+    gateway_timeout_seconds: float = Field(2.0, gt=0)
+    # Redis pub/sub for the console hub across CRM workers; empty = in-process hub
+    redis_url: str = ""
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

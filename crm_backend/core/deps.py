@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
 
 from fastapi import Cookie, Depends, Header
@@ -29,6 +30,16 @@ def get_session() -> Iterator[Session]:
 # ends a yield dependency after sending, so a client's next request could miss
 # the write it was just told had succeeded.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+def get_session_factory() -> SessionFactory:
+    """Short sessions on demand, for long-lived connections (the console websocket
+    must not hold a pooled connection while it waits); overridden in tests."""
+    return contextmanager(session_scope)
+
+
+SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -321,6 +321,11 @@ def _score_read(score: CustomerScore | None) -> ScoreRead:
     )
 
 
+def score_of(session: Session, *, customer_id: int) -> ScoreRead:
+    """Value tier and churn risk with their reasons (defaults when never scored)."""
+    return _score_read(session.get(CustomerScore, customer_id))
+
+
 def assignment_history(session: Session, *, customer_id: int) -> list[AssignmentRead]:
     """Every servicing agent the customer had, newest first."""
     rows = session.execute(

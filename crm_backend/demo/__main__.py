@@ -29,6 +29,7 @@ from crm_backend.demo.generate import (
     Summary,
     ensure_empty,
     generate,
+    seed_canned_replies,
 )
 
 
@@ -84,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
                 ensure_empty(session)
             except NotEmpty as exc:
                 if args.if_empty:
-                    print(f"Demo data not loaded: {exc}.")
+                    added = seed_canned_replies(session)
+                    session.commit()
+                    print(f"Demo data not loaded: {exc}; {added} canned replies added.")
                     return 0
                 print(f"Refusing to load demo data: {exc}.", file=sys.stderr)
                 return 1

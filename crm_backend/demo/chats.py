@@ -6,7 +6,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crm_backend.demo.context import Context, Row
+from crm_backend.demo.context import OFFERED, Context, Row
 from crm_backend.demo.texts import (
     AGENT_GREETING,
     AGENT_REPLIES,
@@ -16,9 +16,11 @@ from crm_backend.demo.texts import (
 )
 from crm_backend.demo.transcripts import Transcript, chat_signals
 from crm_backend.models import Conversation, Escalation, EscalationEvent
+from crm_backend.models.conversation import queue_rank
 from crm_backend.models.enums import (
     Channel,
     ConversationStatus,
+    EscalationOutcome,
     EscalationStatus,
     EscalationTrigger,
     Sender,
@@ -44,6 +46,17 @@ _ESCALATIONS: dict[str, tuple[EscalationTrigger, str, str]] = {
 }
 _NAMED_TOPICS = ("vip", "retention")
 _CSAT = ((5, 45), (4, 30), (3, 12), (2, 7), (1, 6))
+_STAGES: dict[EscalationStatus | str, int] = {
+    EscalationStatus.queued: 0,
+    OFFERED: 1,
+    EscalationStatus.active: 2,
+    EscalationStatus.closed: 3,
+}
+OFFER_SECONDS = 60
+_OUTCOME_CODES = {
+    "客户坚持退保，已告知退保流程和所需材料": EscalationOutcome.unresolved,
+    "已为客户预约线下面谈": EscalationOutcome.follow_up,
+}
 _OUTCOMES = {
     "retention": (
         "已为客户办理保单贷款缴纳保费，客户同意继续持有保单",
@@ -80,7 +93,7 @@ def pick_topic(ctx: Context) -> str:
     return str(ctx.rng.choices(items, weights)[0])
 
 
-def _escalation_status(ctx: Context) -> EscalationStatus:
+def _escalation_status(ctx: Context) -> EscalationStatus | str:
     # a few live ones (for the console's queue), the rest finished
     cov = ctx.coverage.escalation
     if cov:
@@ -89,7 +102,7 @@ def _escalation_status(ctx: Context) -> EscalationStatus:
     if roll < 0.02:
         return EscalationStatus.queued
     if roll < 0.03:
-        return EscalationStatus.assigned
+        return OFFERED
     if roll < 0.05:
         return EscalationStatus.active
     return EscalationStatus.closed
@@ -101,12 +114,12 @@ def add_conversation(
     topic: str,
     *,
     started: datetime | None = None,
-    escalation: EscalationStatus | None = None,
+    escalation: EscalationStatus | str | None = None,
     escalate: bool | None = None,
 ) -> int:
     """Queue a conversation on ``topic`` (maybe escalated); returns its id.
 
-    Live escalations (queued, assigned, active) are placed in the last hour, so that
+    Live escalations (queued, offered, active) are placed in the last hour, so that
     the console opens on a realistic queue.
     """
     rng = ctx.rng
@@ -180,7 +193,7 @@ def _escalate(
     who: Chatter,
     conv: Row,
     topic: str,
-    status: EscalationStatus,
+    status: EscalationStatus | str,
     chat: Transcript,
 ) -> None:
     rng = ctx.rng
@@ -205,7 +218,9 @@ def _escalate(
     queued_at = chat.wait(2)
     assigned_at = queued_at + timedelta(seconds=rng.randint(5, 90))
     accepted_at = assigned_at + timedelta(seconds=rng.randint(8, 60))
-    order = list(EscalationStatus).index(status)
+    # 0 waiting, 1 offered, 2 accepted, 3 resolved
+    order = _STAGES[status]
+    priority = min(100, sum(int(r["points"]) for r in reasons))
     slots = {"topic": topic}
     if who.policy_no:
         slots["policy_number"] = who.policy_no
@@ -217,18 +232,28 @@ def _escalate(
             "trigger": trigger,
             "reason": reason,
             "topic": queue,
-            "priority": min(100, sum(int(r["points"]) for r in reasons)),
+            "priority": priority,
             "priority_reasons": reasons,
             "slots": slots,
             "target_agent_id": staff.agent_ids[named] if named else None,
             "target_team_id": staff.team_ids[queue],
-            "assigned_agent_id": agent_id if order >= 1 else None,
-            "status": status,
+            "assigned_agent_id": agent_id if order >= 2 else None,
+            "offered_agent_id": agent_id if order == 1 else None,
+            "status": EscalationStatus.queued if order <= 1 else status,
             "queued_at": queued_at,
-            "assigned_at": assigned_at if order >= 1 else None,
+            "rank_at": queue_rank(queued_at, priority),
+            "offered_at": assigned_at if order == 1 else None,
+            "offer_expires_at": (
+                assigned_at + timedelta(seconds=OFFER_SECONDS) if order == 1 else None
+            ),
+            "assigned_at": accepted_at if order >= 2 else None,
             "accepted_at": accepted_at if order >= 2 else None,
+            "transferred_at": None,
+            "resolved_at": None,
+            "resolved_by_id": None,
             "closed_at": None,
             "outcome": None,
+            "resolution_note": None,
             "csat": None,
             "csat_at": None,
         },
@@ -246,12 +271,12 @@ def _escalate(
         name = staff.names[agent_no]
         chat.clock = accepted_at
         chat.wait(5)
-        chat.say(Sender.system, f"已为您转接{name}")
+        chat.say(Sender.system, f"客服{name}（工号{agent_no}）已接入，为您服务。")
         chat.wait(rng.randint(5, 30))
         chat.say(Sender.agent, AGENT_GREETING.format(name=name), agent_id=agent_id)
     if status == EscalationStatus.closed:
         _close(ctx, conv, esc, chat, topic, queue, agent_id)
-        events.append(("closed", agent_id, esc["outcome"], esc["closed_at"]))
+        events.append(("resolved", agent_id, esc["resolution_note"], esc["closed_at"]))
     for kind, actor, note, moment in events:
         ctx.add(
             EscalationEvent,
@@ -283,8 +308,11 @@ def _close(
         note = "客户情绪已平复，后续需回访。"
         chat.say(Sender.agent, note, agent_id=agent_id, private=True)
     closed_at = chat.wait(rng.uniform(60, 300))
-    esc["closed_at"] = closed_at
-    esc["outcome"] = rng.choice(_OUTCOMES.get(queue, _OUTCOMES["general"]))
+    esc["closed_at"] = esc["resolved_at"] = closed_at
+    esc["resolved_by_id"] = agent_id
+    note = rng.choice(_OUTCOMES.get(queue, _OUTCOMES["general"]))
+    esc["resolution_note"] = note
+    esc["outcome"] = _OUTCOME_CODES.get(note, EscalationOutcome.resolved)
     chat.say(Sender.bot, CSAT_PROMPT)
     conv["status"] = ConversationStatus.bot
     conv["assigned_agent_id"] = None

@@ -61,6 +61,11 @@ BOOK_TABLES: tuple[type[Base], ...] = (
 )
 
 
+# A live demo escalation offered to an agent who has not accepted it yet (status
+# queued, with an offer): not a status of its own.
+OFFERED = "offered"
+
+
 @dataclass(frozen=True)
 class Staff:
     """Database ids of the fixed cast, by code / employee number."""
@@ -96,8 +101,13 @@ class Coverage:
     )
     claim: list[ClaimStatus] = field(default_factory=lambda: list(ClaimStatus))
     ticket: list[TicketStatus] = field(default_factory=lambda: list(TicketStatus))
-    escalation: list[EscalationStatus] = field(
-        default_factory=lambda: list(EscalationStatus)
+    escalation: list[EscalationStatus | str] = field(
+        default_factory=lambda: [
+            EscalationStatus.queued,
+            OFFERED,
+            EscalationStatus.active,
+            EscalationStatus.closed,
+        ]
     )
 
 

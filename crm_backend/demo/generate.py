@@ -243,6 +243,18 @@ def ensure_empty(session: Session) -> None:
         raise NotEmpty("the demo teams already exist")
 
 
+def seed_canned_replies(session: Session) -> int:
+    """The standard canned replies (those missing), for every team that exists.
+
+    Data, not schema: it runs on any migrated database, so an existing book gets
+    them too (``python -m crm_backend.demo --if-empty`` seeds them when it skips).
+    """
+    # imported here: the conversations domain imports half the CRM
+    from crm_backend.conversations.canned import seed
+
+    return seed(session)
+
+
 def recompute_scores(session: Session, *, now: datetime, settings: Settings) -> str:
     """Value and churn scores for every customer, as of the book's "as of" instant."""
     # imported here: the analytics service imports half the CRM, the CLI needs little
@@ -272,6 +284,7 @@ def generate(
     staff, staff_rows = build_staff(today, id_base, hash_password(DEMO_PASSWORD))
     summary = Summary()
     insert_rows(session, staff_rows, summary.counts)
+    summary.counts["canned_replies"] = seed_canned_replies(session)
     ctx = Context(
         seed=seed,
         today=today,

@@ -1,33 +1,22 @@
-"""Escalation flows across domains: escalate a conversation, close one, build views."""
+"""Escalation flows across domains: escalate a conversation (route and offer),
+close one, and re-queue a departing agent's work."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
+from crm_backend.conversations import chat
 from crm_backend.conversations import service as conversations
+from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.errors import Conflict, NotFound
-from crm_backend.core.masking import mask_name
-from crm_backend.escalations import routing, service
-from crm_backend.escalations.schemas import (
-    EscalationBrief,
-    EscalationCreate,
-    EscalationEventRead,
-    EscalationListItem,
-    EscalationRead,
-    PriorityReason,
-    TeamRef,
-)
-from crm_backend.models import (
-    Agent,
-    Conversation,
-    Customer,
-    Escalation,
-    EscalationEvent,
-    Team,
-)
+from crm_backend.core.outbox import pending
+from crm_backend.escalations import offers, routing, service
+from crm_backend.escalations.schemas import EscalationCreate
+from crm_backend.models import Agent, Conversation, Escalation, Team
 from crm_backend.models.base import utcnow
 from crm_backend.models.enums import ConversationStatus, EscalationStatus
 
@@ -40,8 +29,15 @@ class Escalated:
     existing: bool
 
 
-def escalate(session: Session, *, escalation_in: EscalationCreate) -> Escalated:
-    """Hand a bot conversation to people: prioritise, route, queue, explain."""
+def escalate(
+    session: Session,
+    *,
+    escalation_in: EscalationCreate,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> Escalated:
+    """Hand a bot conversation to people: prioritise, route, queue, offer."""
+    settings = settings or get_settings()
     # Row lock so that two concurrent requests cannot both escalate (PostgreSQL).
     conversation = session.scalars(
         select(Conversation)
@@ -78,7 +74,7 @@ def escalate(session: Session, *, escalation_in: EscalationCreate) -> Escalated:
     servicing, teams = service.routing_inputs(session, customer_id=customer_id)
     route = routing.choose_route(topic=topic, servicing=servicing, teams=teams)
 
-    now = utcnow()
+    now = now or utcnow()
     slots = {k: v for k, v in escalation_in.slots.items() if k != service.CALLBACK_KEY}
     if route.callback:
         slots[service.CALLBACK_KEY] = routing.callback_due(now).isoformat()
@@ -107,6 +103,14 @@ def escalate(session: Session, *, escalation_in: EscalationCreate) -> Escalated:
     )
     conversation.status = ConversationStatus.queued
     session.flush()
+    offered = (
+        session.get(Agent, route.offer_agent_id)
+        if route.offer_agent_id is not None
+        else None
+    )
+    if offered is not None:
+        offers.offer(session, escalation, offered, now=now, settings=settings)
+    pending(session).hint(service.audience(session, escalation))
     return Escalated(escalation, existing=False)
 
 
@@ -120,154 +124,78 @@ def close_conversation(session: Session, *, conversation_id: int) -> Conversatio
     return conversation
 
 
-def _team_ref(session: Session, team_id: int | None) -> TeamRef | None:
-    team = session.get(Team, team_id) if team_id is not None else None
-    return TeamRef.model_validate(team) if team is not None else None
+def _team_for(session: Session, leaver: Agent, topic: str) -> int | None:
+    """The leaver's team when it takes the topic, else None (route by topic)."""
+    team = session.get(Team, leaver.team_id) if leaver.team_id is not None else None
+    if team is not None and topic in (team.topics or ()):
+        return team.id
+    return None
 
 
-def _notice(
-    session: Session, escalation: Escalation, position: int | None, wait: int | None
-) -> str:
-    """What the bot tells the customer about who will serve them, and when."""
-    agent = (
-        session.get(Agent, escalation.target_agent_id)
-        if escalation.target_agent_id is not None
-        else None
-    )
-    team = _team_ref(session, escalation.target_team_id)
-    due = service.callback_due_at(escalation)
-    if escalation.status == EscalationStatus.closed:
-        return "本次人工服务已结束，感谢您的耐心。"
-    if escalation.status != EscalationStatus.queued:
-        return "人工客服正在为您服务。"
-    if due is not None:
-        who = agent.name if agent else (team.name if team else "我们的客服人员")
-        when = routing.describe_time(due, now=utcnow())
-        return f"现在暂时没有人工客服在线，已为您登记回电：{who}将在{when}前与您联系。"
-    if agent is not None:
-        head = f"正在为您转接专属服务人员{agent.name}（工号{agent.employee_no}）"
-    else:
-        head = f"正在为您转接{team.name if team else '人工客服'}"
-    if position is None or wait is None:
-        return f"{head}，请稍候。"
-    ahead = position - 1
-    if ahead == 0:
-        return f"{head}，您是下一位，预计等待约{wait}分钟，请稍候。"
-    return f"{head}，您前面还有{ahead}位客户，预计等待约{wait}分钟，请稍候。"
-
-
-def to_read(
-    session: Session, escalation: Escalation, *, existing: bool = False
-) -> EscalationRead:
-    """The bot's view of an escalation, with the notice for the customer."""
-    due = service.callback_due_at(escalation)
-    position = service.queue_position(session, escalation)
-    wait = (
-        routing.estimated_wait_minutes(position)
-        if position is not None and due is None
-        else None
-    )
-    return EscalationRead(
-        id=escalation.id,
-        conversation_id=escalation.conversation_id,
-        customer_id=escalation.customer_id,
-        status=escalation.status,
-        existing=existing,
-        trigger=escalation.trigger,
-        reason=escalation.reason,
-        topic=escalation.topic,
-        priority=escalation.priority,
-        priority_reasons=[PriorityReason(**r) for r in escalation.priority_reasons],
-        target_agent=conversations.agent_ref(session, escalation.target_agent_id),
-        target_team=_team_ref(session, escalation.target_team_id),
-        queue_position=position,
-        estimated_wait_minutes=wait,
-        callback=due is not None,
-        callback_due_at=due,
-        notice=_notice(session, escalation, position, wait),
-        queued_at=escalation.queued_at,
-        assigned_at=escalation.assigned_at,
-        closed_at=escalation.closed_at,
-        outcome=escalation.outcome,
-        csat=escalation.csat,
-        csat_at=escalation.csat_at,
-    )
-
-
-def _names(
+def requeue_agent_work(
     session: Session,
-    id_col: InstrumentedAttribute[int],
-    name_col: InstrumentedAttribute[str],
-    ids: set[int],
-) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(id_col, name_col).where(id_col.in_(ids)))
-    return {row_id: name for row_id, name in rows}
-
-
-def to_list_items(
-    session: Session, escalations: list[Escalation]
-) -> list[EscalationListItem]:
-    """Console rows, with masked customer names and target names loaded in bulk."""
-    customer_ids = {e.customer_id for e in escalations if e.customer_id is not None}
-    agent_ids = {e.target_agent_id for e in escalations if e.target_agent_id}
-    team_ids = {e.target_team_id for e in escalations if e.target_team_id}
-    names = _names(session, Customer.id, Customer.name, customer_ids)
-    agents = _names(session, Agent.id, Agent.name, agent_ids)
-    teams = _names(session, Team.id, Team.name, team_ids)
-    now = utcnow()
-    return [
-        EscalationListItem(
-            id=e.id,
-            conversation_id=e.conversation_id,
-            status=e.status,
-            priority=e.priority,
-            trigger=e.trigger,
-            trigger_label=routing.TRIGGER_LABELS[e.trigger],
-            topic=e.topic,
-            customer_id=e.customer_id,
-            customer_name=mask_name(names.get(e.customer_id or -1)),
-            target_agent_name=agents.get(e.target_agent_id or -1),
-            target_team_name=teams.get(e.target_team_id or -1),
-            queued_at=e.queued_at,
-            waiting_minutes=service.waiting_minutes(e, now=now),
-            callback=service.callback_due_at(e) is not None,
-            callback_due_at=service.callback_due_at(e),
+    *,
+    agent: Agent,
+    now: datetime,
+    settings: Settings | None = None,
+) -> int:
+    """A departing agent's offers, held conversations and named queue go back to
+    routing (their team first), so no customer waits for someone who has left.
+    Returns how many escalations moved."""
+    settings = settings or get_settings()
+    moved = 0
+    open_ = session.scalars(
+        select(Escalation)
+        .where(
+            Escalation.status != EscalationStatus.closed,
+            (Escalation.offered_agent_id == agent.id)
+            | (Escalation.assigned_agent_id == agent.id)
+            | (Escalation.target_agent_id == agent.id),
         )
-        for e in escalations
-    ]
-
-
-def to_brief(session: Session, escalation: Escalation) -> EscalationBrief:
-    """The hand-off brief: trigger, reason, slots, verification, priority reasons."""
-    conversation = conversations.get(
-        session, conversation_id=escalation.conversation_id
-    )
-    events = session.scalars(
-        select(EscalationEvent)
-        .where(EscalationEvent.escalation_id == escalation.id)
-        .order_by(EscalationEvent.id)
-    )
-    return EscalationBrief(
-        id=escalation.id,
-        conversation_id=escalation.conversation_id,
-        customer_id=escalation.customer_id,
-        status=escalation.status,
-        trigger=escalation.trigger,
-        trigger_label=routing.TRIGGER_LABELS[escalation.trigger],
-        reason=escalation.reason,
-        topic=escalation.topic,
-        slots=escalation.slots or {},
-        verification_level=conversation.verification_level,
-        priority=escalation.priority,
-        priority_reasons=[PriorityReason(**r) for r in escalation.priority_reasons],
-        target_agent=conversations.agent_ref(session, escalation.target_agent_id),
-        target_team=_team_ref(session, escalation.target_team_id),
-        assigned_agent=conversations.agent_ref(session, escalation.assigned_agent_id),
-        queued_at=escalation.queued_at,
-        waiting_minutes=service.waiting_minutes(escalation),
-        callback=service.callback_due_at(escalation) is not None,
-        callback_due_at=service.callback_due_at(escalation),
-        events=[EscalationEventRead.model_validate(e) for e in events],
-    )
+        .order_by(Escalation.rank_at, Escalation.id)
+    ).all()
+    for escalation in open_:
+        moved += 1
+        note = f"{agent.name}已离职，重新排队"
+        if escalation.status == EscalationStatus.queued:
+            if escalation.target_agent_id == agent.id:
+                escalation.target_agent_id = None
+                escalation.target_team_id = _team_for(session, agent, escalation.topic)
+            if escalation.offered_agent_id == agent.id:
+                offers.pass_on(
+                    session,
+                    escalation,
+                    kind="released",
+                    now=now,
+                    settings=settings,
+                    note=note,
+                )
+            else:
+                service.add_event(session, escalation, kind="requeued", note=note)
+                offers.offer_next(
+                    session, escalation, now=now, settings=settings, exclude={agent.id}
+                )
+            continue
+        hint = service.audience(session, escalation)
+        conversation = conversations.get(
+            session, conversation_id=escalation.conversation_id
+        )
+        escalation.status = EscalationStatus.queued
+        escalation.assigned_agent_id = None
+        escalation.assigned_at = None
+        escalation.transferred_at = now
+        escalation.target_agent_id = None
+        escalation.target_team_id = _team_for(session, agent, escalation.topic)
+        conversation.status = ConversationStatus.queued
+        conversation.assigned_agent_id = None
+        service.add_event(session, escalation, kind="requeued", note=note)
+        chat.system_notice(
+            session,
+            conversation,
+            "为您服务的客服暂时无法继续接待，正在为您转接其他客服，请稍候。",
+        )
+        pending(session).hint(hint)
+        offers.offer_next(
+            session, escalation, now=now, settings=settings, exclude={agent.id}
+        )
+    return moved

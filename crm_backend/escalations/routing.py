@@ -8,10 +8,25 @@ tier (vip +30, gold +15), churn risk (high +20, medium +10), trigger
 (angry_complaint / negative_sentiment +15, surrender / payment_difficulty +10,
 verification_failed +5) and sentiment (≤ -0.6 → +10).
 
+Queue order adds waiting time: a waiting customer's score is ``priority + minutes
+waited``, highest first. Since everyone in a queue waits at the same pace, that is
+the order of ``rank_at = queued_at − priority minutes`` (earliest first, then id),
+which is stored with the escalation and never has to be recomputed: a VIP with
++30 goes ahead of everyone who has waited less than 30 minutes longer, and anyone
+who has waited long enough is served before newer, higher-priority arrivals. A
+transferred customer keeps their rank.
+
 Route: 1) the customer's servicing agent when active, online and under capacity;
 2) else the fitting team (its topics contain the topic, then "general") whose online
 agent taking that topic has the lowest load; 3) else nobody is online: queue for the
 servicing agent (or the fitting team) with a call-back promise.
+
+Offer: a route to the servicing agent offers the conversation to them; a route to
+a team offers it to the team's least-loaded online agent who takes the topic and is
+under capacity (ties: lowest id). Load is ``agents.load``: held conversations plus
+current offers. An offer not accepted in time (or declined) goes to the next such
+agent who has not had it since the last transfer; nobody left: it waits in the team
+queue (every member may accept it) until someone has room.
 
 Call-back: within working hours (Mon-Fri 09:00-18:00 Asia/Shanghai) two hours from
 now, otherwise 09:00 on the next working day (public holidays are not modelled).
@@ -21,7 +36,7 @@ rule until handling times are measured).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
@@ -159,6 +174,7 @@ class Route:
     agent_id: int | None
     team_id: int | None
     note: str
+    offer_agent_id: int | None = None
 
     @property
     def callback(self) -> bool:
@@ -170,35 +186,69 @@ def _topics_in_order(topic: str) -> list[str]:
     return [topic] if topic == GENERAL else [topic, GENERAL]
 
 
+def pick_agent(
+    agents: Sequence[AgentLoad], topic: str, exclude: Collection[int] = ()
+) -> AgentLoad | None:
+    """Who gets an offer: the least-loaded available agent taking the topic."""
+    candidates = [
+        a
+        for a in agents
+        if a.available and a.takes(topic) and a.agent_id not in exclude
+    ]
+    return min(candidates, key=lambda a: (a.load, a.agent_id), default=None)
+
+
+def team_topic(topic: str, team: TeamOption) -> str:
+    """The topic a team takes the escalation under (its own, else general)."""
+    return topic if topic in team.topics else GENERAL
+
+
 def choose_route(
-    *, topic: str, servicing: AgentLoad | None, teams: Sequence[TeamOption]
+    *,
+    topic: str,
+    servicing: AgentLoad | None,
+    teams: Sequence[TeamOption],
+    exclude: Collection[int] = (),
 ) -> Route:
-    """Servicing agent first, then the least-loaded fitting team, else a call-back."""
-    if servicing is not None and servicing.available:
+    """Servicing agent first, then the least-loaded fitting team, else a call-back.
+
+    ``exclude``: agents who must not be chosen (they had the offer already).
+    """
+    if (
+        servicing is not None
+        and servicing.available
+        and servicing.agent_id not in exclude
+    ):
         return Route(
             "servicing_agent",
             servicing.agent_id,
             None,
             f"专属服务人员{servicing.name}在线，当前接待"
             f"{servicing.load}/{servicing.capacity}，转给本人",
+            offer_agent_id=servicing.agent_id,
         )
-    why = _why_not(servicing)
+    why = _why_not(servicing, exclude)
     for wanted in _topics_in_order(topic):
         candidates = [
             (agent.load, team.team_id, agent.agent_id, team, agent)
             for team in teams
             if wanted in team.topics
             for agent in team.agents
-            if agent.active and agent.online and agent.takes(wanted)
+            if agent.active
+            and agent.online
+            and agent.takes(wanted)
+            and agent.agent_id not in exclude
         ]
         if candidates:
             _, _, _, team, agent = min(candidates, key=lambda c: c[:3])
+            offer = pick_agent(team.agents, wanted, exclude)
             return Route(
                 "team",
                 None,
                 team.team_id,
                 f"{why}按主题“{wanted}”转{team.name}；"
                 f"在线负载最低：{agent.name} {agent.load}/{agent.capacity}",
+                offer_agent_id=offer.agent_id if offer else None,
             )
     fallback_team = next(
         (
@@ -209,7 +259,7 @@ def choose_route(
         ),
         None,
     )
-    if servicing is not None and servicing.active:
+    if servicing is not None and servicing.active and servicing.agent_id not in exclude:
         return Route(
             "callback",
             servicing.agent_id,
@@ -226,9 +276,11 @@ def choose_route(
     return Route("callback", None, None, f"{why}没有可接待该主题的团队，登记回电")
 
 
-def _why_not(servicing: AgentLoad | None) -> str:
+def _why_not(servicing: AgentLoad | None, exclude: Collection[int] = ()) -> str:
     if servicing is None:
         return "无专属服务人员；"
+    if servicing.agent_id in exclude:
+        return f"专属服务人员{servicing.name}未接入；"
     if not servicing.active:
         return f"专属服务人员{servicing.name}已离职；"
     if not servicing.online:

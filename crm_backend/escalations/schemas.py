@@ -5,16 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from crm_backend.conversations.schemas import AgentRef
+from crm_backend.claims.schemas import ClaimSummary
+from crm_backend.conversations.schemas import AgentRef, MessageRead
+from crm_backend.customers.schemas import (
+    CustomerAgentRead,
+    CustomerSummary,
+    ScoreRead,
+)
 from crm_backend.models.enums import (
+    EscalationOutcome,
     EscalationStatus,
     EscalationTrigger,
     VerificationLevel,
 )
+from crm_backend.policies.schemas import PolicyRead
+from crm_backend.premiums.schemas import BillsOverview
+from crm_backend.tickets.schemas import TicketSummary
 
 Topic = Literal["general", "vip", "retention", "complaints"]
+OUTCOME_LABELS: dict[str, str] = {
+    EscalationOutcome.resolved: "问题已解决",
+    EscalationOutcome.follow_up: "需后续跟进",
+    EscalationOutcome.unresolved: "未能解决",
+    EscalationOutcome.callback_done: "已回电",
+    EscalationOutcome.no_response: "客户无应答",
+    "closed_by_agent": "坐席结束会话",
+    "conversation_closed": "会话已关闭",
+}
 
 
 class EscalationCreate(BaseModel):
@@ -61,6 +80,8 @@ class EscalationRead(BaseModel):
     priority_reasons: list[PriorityReason]
     target_agent: AgentRef | None
     target_team: TeamRef | None
+    offered_agent: AgentRef | None = None
+    assigned_agent: AgentRef | None = None
     queue_position: int | None = Field(
         description="1 = next; queued escalations for the same target ahead, plus one"
     )
@@ -96,10 +117,18 @@ class EscalationListItem(BaseModel):
     topic: str
     customer_id: int | None
     customer_name: str | None
+    target_agent_id: int | None = None
     target_agent_name: str | None
+    target_team_id: int | None = None
     target_team_name: str | None
+    offered_agent_id: int | None = None
+    offered_agent_name: str | None = None
+    offer_expires_at: datetime | None = None
+    assigned_agent_id: int | None = None
+    assigned_agent_name: str | None = None
     queued_at: datetime
     waiting_minutes: int
+    queue_score: int = Field(0, description="priority + minutes waited (queue order)")
     callback: bool
     callback_due_at: datetime | None
 
@@ -122,8 +151,21 @@ class EscalationEventRead(BaseModel):
     created_at: datetime
 
 
+class CustomerPicture(BaseModel):
+    """The customer at a glance, for an agent who may see them (numbers masked)."""
+
+    summary: CustomerSummary
+    score: ScoreRead
+    servicing_agent: CustomerAgentRead
+    policies: list[PolicyRead]
+    bills: BillsOverview
+    claims: list[ClaimSummary]
+    complaints: list[TicketSummary]
+
+
 class EscalationBrief(BaseModel):
-    """The hand-off brief; the console loads the customer's picture separately."""
+    """The hand-off brief: why, what the bot collected, the customer's picture
+    and the latest turns."""
 
     id: int
     conversation_id: int
@@ -139,9 +181,51 @@ class EscalationBrief(BaseModel):
     priority_reasons: list[PriorityReason]
     target_agent: AgentRef | None
     target_team: TeamRef | None
+    offered_agent: AgentRef | None = None
+    offer_expires_at: datetime | None = None
     assigned_agent: AgentRef | None
     queued_at: datetime
+    accepted_at: datetime | None = None
+    transferred_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    outcome_label: str | None = None
+    resolution_note: str | None = None
     waiting_minutes: int
     callback: bool
     callback_due_at: datetime | None
     events: list[EscalationEventRead]
+    customer: CustomerPicture | None = Field(
+        None, description="None when the customer is unknown (not verified)"
+    )
+    transcript: list[MessageRead] = Field(
+        default_factory=list, description="the last 20 messages, oldest first"
+    )
+
+
+class TransferCreate(BaseModel):
+    """Hand the conversation to another agent or team; the note stays private."""
+
+    agent_id: int | None = None
+    team_id: int | None = None
+    note: str = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferCreate:
+        if (self.agent_id is None) == (self.team_id is None):
+            raise ValueError("give either agent_id or team_id")
+        return self
+
+
+class ResolveCreate(BaseModel):
+    """How the agent's part ended; the bot asks the customer for a score next."""
+
+    outcome: EscalationOutcome
+    note: str | None = Field(None, max_length=1000)
+
+
+class CloseCreate(BaseModel):
+    """End the conversation without handing it back to the bot."""
+
+    outcome: EscalationOutcome | None = None
+    note: str | None = Field(None, max_length=1000)

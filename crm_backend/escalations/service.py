@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Collection
 from datetime import datetime
 from typing import Literal
 
@@ -11,11 +9,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_backend.agents.access import is_supervisor
+from crm_backend.agents.load import agent_loads
 from crm_backend.core.errors import Conflict, Forbidden, NotFound
+from crm_backend.core.outbox import Hint, pending, queue_hint
 from crm_backend.escalations.routing import AgentLoad, TeamOption
 from crm_backend.models import (
     Agent,
-    Conversation,
     CustomerAssignment,
     CustomerScore,
     Escalation,
@@ -26,7 +25,6 @@ from crm_backend.models import (
 from crm_backend.models.base import utcnow
 from crm_backend.models.enums import (
     AgentStatus,
-    ConversationStatus,
     EscalationStatus,
     Presence,
     RiskLevel,
@@ -35,7 +33,8 @@ from crm_backend.models.enums import (
 )
 
 Scope = Literal["mine", "team", "all"]
-BUSY_STATUSES = (ConversationStatus.queued, ConversationStatus.agent)
+# Who has had the offer since the escalation was (re)routed: never offered again.
+HAD_OFFER_KINDS = ("offer_expired", "declined", "released")
 CALLBACK_KEY = "callback_due_at"  # the CRM's own key in ``Escalation.slots``
 LIST_MAX = 200
 
@@ -87,31 +86,6 @@ def last_customer_sentiment(session: Session, *, conversation_id: int) -> float 
         .order_by(Message.id.desc())
         .limit(1)
     )
-
-
-def agent_loads(session: Session, agent_ids: Collection[int]) -> dict[int, int]:
-    """Conversations each agent holds or is waited for (queued or with an agent)."""
-    if not agent_ids:
-        return {}
-    held = session.execute(
-        select(Conversation.assigned_agent_id, Conversation.id).where(
-            Conversation.assigned_agent_id.in_(agent_ids),
-            Conversation.status.in_(BUSY_STATUSES),
-        )
-    ).all()
-    # A conversation queued for a named agent counts before they accept it.
-    waiting = session.execute(
-        select(Escalation.target_agent_id, Escalation.conversation_id)
-        .join(Conversation, Conversation.id == Escalation.conversation_id)
-        .where(
-            Escalation.target_agent_id.in_(agent_ids),
-            Escalation.status == EscalationStatus.queued,
-            Conversation.status.in_(BUSY_STATUSES),
-        )
-    ).all()
-    pairs = {(agent_id, conv_id) for agent_id, conv_id in [*held, *waiting]}
-    counts = Counter(agent_id for agent_id, _ in pairs)
-    return {agent_id: counts.get(agent_id, 0) for agent_id in agent_ids}
 
 
 def servicing_agent(session: Session, *, customer_id: int) -> Agent | None:
@@ -193,7 +167,7 @@ def add_event(
 
 
 def queue_position(session: Session, escalation: Escalation) -> int | None:
-    """1 + queued escalations for the same target ranked ahead (priority, then age)."""
+    """1 + queued escalations for the same target ranked ahead (``rank_at``, id)."""
     if escalation.status != EscalationStatus.queued:
         return None
     if escalation.target_agent_id is not None:
@@ -206,17 +180,8 @@ def queue_position(session: Session, escalation: Escalation) -> int | None:
     else:
         return None
     ahead_or_self = or_(
-        Escalation.priority > escalation.priority,
-        and_(
-            Escalation.priority == escalation.priority,
-            or_(
-                Escalation.queued_at < escalation.queued_at,
-                and_(
-                    Escalation.queued_at == escalation.queued_at,
-                    Escalation.id <= escalation.id,
-                ),
-            ),
-        ),
+        Escalation.rank_at < escalation.rank_at,
+        and_(Escalation.rank_at == escalation.rank_at, Escalation.id <= escalation.id),
     )
     count = session.scalar(
         select(func.count(Escalation.id)).where(
@@ -233,9 +198,51 @@ def callback_due_at(escalation: Escalation) -> datetime | None:
 
 
 def waiting_minutes(escalation: Escalation, *, now: datetime | None = None) -> int:
-    """Minutes in the queue: until assigned or closed, else until now."""
+    """Minutes in the queue since queued (or last transferred): until accepted or
+    closed, else until now."""
+    start = escalation.transferred_at or escalation.queued_at
     end = escalation.assigned_at or escalation.closed_at or now or utcnow()
-    return max(0, int((end - escalation.queued_at).total_seconds() // 60))
+    return max(0, int((end - start).total_seconds() // 60))
+
+
+def queue_score(escalation: Escalation, *, now: datetime | None = None) -> int:
+    """Priority plus minutes waited: the number the queue is ordered by."""
+    return escalation.priority + waiting_minutes(escalation, now=now)
+
+
+def had_offer(session: Session, escalation: Escalation) -> set[int]:
+    """Agents who let the offer expire, declined or were released from it since
+    the escalation was last transferred (or requeued)."""
+    since = session.scalar(
+        select(func.max(EscalationEvent.id)).where(
+            EscalationEvent.escalation_id == escalation.id,
+            EscalationEvent.kind.in_(("transferred", "requeued")),
+        )
+    )
+    query = select(EscalationEvent.actor_id).where(
+        EscalationEvent.escalation_id == escalation.id,
+        EscalationEvent.kind.in_(HAD_OFFER_KINDS),
+        EscalationEvent.actor_id.is_not(None),
+    )
+    if since is not None:
+        query = query.where(EscalationEvent.id > since)
+    return {agent_id for agent_id in session.scalars(query) if agent_id is not None}
+
+
+def audience(session: Session, escalation: Escalation, *extra: int | None) -> Hint:
+    """The queue hint for everyone who sees this escalation in a queue."""
+    agent_ids = {
+        escalation.target_agent_id,
+        escalation.offered_agent_id,
+        escalation.assigned_agent_id,
+        *extra,
+    }
+    team_ids = {escalation.target_team_id}
+    for agent_id in agent_ids:
+        agent = session.get(Agent, agent_id) if agent_id is not None else None
+        if agent is not None:
+            team_ids.add(agent.team_id)
+    return queue_hint(agent_ids=agent_ids, team_ids=team_ids)
 
 
 def close_open(
@@ -252,11 +259,21 @@ def close_open(
         )
     )
     for escalation in closed:
+        hint = audience(session, escalation)
         escalation.status = EscalationStatus.closed
         escalation.closed_at = now
         escalation.outcome = outcome
+        clear_offer(escalation)
         add_event(session, escalation, kind="closed", note=outcome)
+        pending(session).hint(hint)
     return closed
+
+
+def clear_offer(escalation: Escalation) -> None:
+    """The escalation is offered to nobody."""
+    escalation.offered_agent_id = None
+    escalation.offered_at = None
+    escalation.offer_expires_at = None
 
 
 def record_csat(session: Session, *, escalation_id: int, score: int) -> Escalation:
@@ -283,9 +300,11 @@ def list_for_agent(
     status: EscalationStatus | None = None,
     limit: int = 100,
 ) -> tuple[list[Escalation], int]:
-    """Escalations for the agent, their team, or (supervisors) everyone."""
+    """Escalations for the agent, their team, or (supervisors) everyone, in queue
+    order (``rank_at``: priority plus minutes waited)."""
     mine = or_(
         Escalation.target_agent_id == agent.id,
+        Escalation.offered_agent_id == agent.id,
         Escalation.assigned_agent_id == agent.id,
     )
     if scope == "all":
@@ -299,6 +318,7 @@ def list_for_agent(
             visible = or_(
                 Escalation.target_team_id == agent.team_id,
                 Escalation.target_agent_id.in_(team_agents),
+                Escalation.offered_agent_id.in_(team_agents),
                 Escalation.assigned_agent_id.in_(team_agents),
             )
         where = [visible]
@@ -310,7 +330,7 @@ def list_for_agent(
     rows = session.scalars(
         select(Escalation)
         .where(*where)
-        .order_by(Escalation.priority.desc(), Escalation.queued_at, Escalation.id)
+        .order_by(Escalation.rank_at, Escalation.id)
         .limit(max(1, min(limit, LIST_MAX)))
     )
     return list(rows), int(total or 0)

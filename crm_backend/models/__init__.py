@@ -2,6 +2,7 @@
 
 from crm_backend.models.agent import Agent, AgentSession, CustomerAssignment, Team
 from crm_backend.models.base import Base
+from crm_backend.models.canned_reply import CannedReply
 from crm_backend.models.claim import Claim, ClaimEvent
 from crm_backend.models.conversation import (
     Conversation,
@@ -26,6 +27,7 @@ __all__ = [
     "AgentSession",
     "Base",
     "Beneficiary",
+    "CannedReply",
     "Claim",
     "ClaimEvent",
     "Conversation",

@@ -34,7 +34,9 @@ class Agent(TimestampMixin, Base):
     role: Mapped[AgentRole] = mapped_column(str_enum(AgentRole))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
-    presence: Mapped[Presence] = mapped_column(str_enum(Presence), default=Presence.offline)
+    presence: Mapped[Presence] = mapped_column(
+        str_enum(Presence), default=Presence.offline
+    )
     presence_changed_at: Mapped[datetime | None]
     capacity: Mapped[int] = mapped_column(default=3)
     status: Mapped[AgentStatus] = mapped_column(

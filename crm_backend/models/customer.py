@@ -64,10 +64,14 @@ class CustomerSignal(Base):
     """A churn-relevant event: payment difficulty, surrender enquiry, angry chat…"""
 
     __tablename__ = "customer_signals"
-    __table_args__ = (Index("ix_customer_signals_customer_kind", "customer_id", "kind"),)
+    __table_args__ = (
+        Index("ix_customer_signals_customer_kind", "customer_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE")
+    )
     kind: Mapped[SignalKind] = mapped_column(str_enum(SignalKind))
     detail: Mapped[str | None] = mapped_column(Text)
     conversation_id: Mapped[int | None] = mapped_column(
@@ -80,7 +84,9 @@ class VerificationAttempt(Base):
     """One identity check; failures within a window lock the subject out."""
 
     __tablename__ = "verification_attempts"
-    __table_args__ = (Index("ix_verification_attempts_subject", "subject", "created_at"),)
+    __table_args__ = (
+        Index("ix_verification_attempts_subject", "subject", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # what the attempt was about: "phone:138…", "policy:P…", "conversation:12"

@@ -200,10 +200,17 @@ class EscalationTrigger(StrEnum):
 
 
 class EscalationStatus(StrEnum):
-    queued = "queued"
-    assigned = "assigned"
-    active = "active"
-    closed = "closed"
+    queued = "queued"  # waiting; may carry an offer to one agent
+    active = "active"  # an agent accepted and holds the conversation
+    closed = "closed"  # resolved with an outcome, or the conversation closed
+
+
+class EscalationOutcome(StrEnum):
+    resolved = "resolved"  # 问题已解决
+    follow_up = "follow_up"  # 需后续跟进
+    unresolved = "unresolved"  # 未能解决
+    callback_done = "callback_done"  # 已回电
+    no_response = "no_response"  # 客户无应答
 
 
 class ValueTier(StrEnum):

@@ -18,7 +18,9 @@ class PremiumBill(Base):
     __table_args__ = (Index("ix_premium_bills_policy_due", "policy_id", "due_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"))
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("policies.id", ondelete="CASCADE")
+    )
     due_date: Mapped[date]
     amount_fen: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3), default="CNY")

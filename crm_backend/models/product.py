@@ -49,7 +49,9 @@ class Policy(TimestampMixin, Base):
     sum_assured_fen: Mapped[int]
     premium_fen: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    payment_frequency: Mapped[PaymentFrequency] = mapped_column(str_enum(PaymentFrequency))
+    payment_frequency: Mapped[PaymentFrequency] = mapped_column(
+        str_enum(PaymentFrequency)
+    )
     payment_years: Mapped[int] = mapped_column(default=1)
     start_date: Mapped[date]
     end_date: Mapped[date | None]

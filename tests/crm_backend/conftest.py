@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from alembic import command
@@ -17,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from crm_backend.core.config import ROOT, Settings, get_settings
 from crm_backend.core.db import make_engine
-from crm_backend.core.deps import get_session
+from crm_backend.core.deps import get_session, get_session_factory
 from crm_backend.core.errors import CrmError
+from crm_backend.core.outbox import discard
 from crm_backend.main import create_app
 
 SERVICE_TOKEN = "test-service-token"
@@ -101,14 +103,21 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture()
 def settings() -> Settings:
-    """Test settings with a known service token."""
-    return Settings(environment="test", service_token=SERVICE_TOKEN)
+    """Test settings with a known service token; no gateway, no background sweep
+    (tests call ``escalations.jobs.sweep`` with their own clock)."""
+    return Settings(
+        environment="test",
+        service_token=SERVICE_TOKEN,
+        offer_sweep_enabled=False,
+        gateway_url="",
+        redis_url="",
+    )
 
 
 @pytest.fixture()
 def client(session: Session, settings: Settings) -> Iterator[TestClient]:
     """A client of the app bound to the test session."""
-    app = create_app()
+    app = create_app(settings)
 
     def _session() -> Iterator[Session]:
         # like core.db.session_scope: a request's writes are undone on error
@@ -119,15 +128,19 @@ def client(session: Session, settings: Settings) -> Iterator[TestClient]:
         except CrmError as exc:
             if not exc.keep_changes and savepoint.is_active:
                 savepoint.rollback()
+                discard(session)
             raise
         except Exception:
             if savepoint.is_active:
                 savepoint.rollback()
+            discard(session)
             raise
         if savepoint.is_active:
             savepoint.commit()
 
     app.dependency_overrides[get_session] = _session
+    # the console websocket opens short sessions of its own: the test's, here
+    app.dependency_overrides[get_session_factory] = lambda: contextmanager(_session)
     app.dependency_overrides[get_settings] = lambda: settings
     with TestClient(app) as c:
         yield c

@@ -99,7 +99,7 @@ def test_customer_escalated_to_me_allowed(session, world):
         session,
         conversation=conversation,
         agent=world["me"],
-        status=EscalationStatus.assigned,
+        status=EscalationStatus.active,
     )
     assert can_access_customer(session, world["me"], customer.id)
     assert not can_access_customer(session, world["mate"], customer.id)

@@ -9,6 +9,7 @@ import time_machine
 from sqlalchemy import event, func, insert, select
 
 from crm_backend.agents import flows, service
+from crm_backend.agents.load import agent_loads
 from crm_backend.core.errors import Conflict, NotFound, Unprocessable
 from crm_backend.models import (
     AgentSession,
@@ -193,12 +194,9 @@ def test_load_and_assignment_counts(session):
         a.id: 2,
         b.id: 0,
     }
-    assert service.conversation_loads(session, agent_ids=[a.id, b.id]) == {
-        a.id: 0,
-        b.id: 1,
-    }
+    assert agent_loads(session, [a.id, b.id]) == {a.id: 0, b.id: 1}
     assert service.open_assignment_counts(session, agent_ids=[]) == {}
-    assert service.conversation_loads(session, agent_ids=[]) == {}
+    assert agent_loads(session, []) == {}
 
 
 def test_get_agent_not_found(session):

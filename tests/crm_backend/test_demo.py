@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from crm_backend.core.config import Settings
+from crm_backend.core.db import make_engine
 from crm_backend.core.security import verify_password
 from crm_backend.demo import __main__ as cli
 from crm_backend.demo.billing import FAILURE_REASONS
@@ -34,6 +35,7 @@ from crm_backend.demo.generate import (
 from crm_backend.demo.people import id_check_digit, id_number_valid, luhn_digit
 from crm_backend.models import (
     Agent,
+    CannedReply,
     Claim,
     ClaimEvent,
     Conversation,
@@ -135,6 +137,8 @@ def test_summary_counts_match_the_database(session: Session, book: Summary) -> N
     )
     assert book.scores == f"computed for {CUSTOMERS:,} customers"
     assert session.scalar(select(func.count()).select_from(CustomerScore)) == CUSTOMERS
+    canned = session.scalar(select(func.count()).select_from(CannedReply))
+    assert book.counts["canned_replies"] == canned and 15 <= canned <= 20
 
 
 def test_every_status_is_present(session: Session, book: Summary) -> None:
@@ -422,7 +426,7 @@ def test_timelines_agree_with_statuses(session: Session, book: Summary) -> None:
         if e.status == EscalationStatus.active:
             assert conversation.status == ConversationStatus.agent
             assert conversation.assigned_agent_id == e.assigned_agent_id
-        if e.status in (EscalationStatus.queued, EscalationStatus.assigned):
+        if e.status == EscalationStatus.queued:
             assert conversation.status == ConversationStatus.queued
         assert (e.closed_at is not None) == (e.status == EscalationStatus.closed)
     assert session.scalar(select(func.count()).where(Escalation.csat.is_not(None)))
@@ -509,6 +513,18 @@ def test_cli_loads_once(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  
     out = capsys.readouterr().out
     assert "Loaded 12 demo customers" in out and "13800138006" in out
     assert cli.main([*args, "--if-empty"]) == 0
+    # a book loaded before canned replies existed gets them on the next run
     assert "not loaded" in capsys.readouterr().out
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(CannedReply))
+        assert cli.main([*args, "--if-empty"]) == 0
+        assert "canned replies added" in capsys.readouterr().out
+        with engine.connect() as conn:
+            added = conn.scalar(select(func.count()).select_from(CannedReply))
+        assert added is not None and added >= 15
+    finally:
+        engine.dispose()
     assert cli.main(args) == 1
     assert "already has 12 customers" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_backend.agents.load import Load, agent_loads, load_parts
 from crm_backend.core.errors import Conflict, Forbidden, NotFound
 from crm_backend.escalations import flows, routing, service
 from crm_backend.escalations.schemas import EscalationCreate
@@ -113,9 +114,11 @@ def test_escalate_queues_the_conversation_and_explains(
     events = session.scalars(
         select(EscalationEvent).where(EscalationEvent.escalation_id == escalation.id)
     ).all()
-    assert [e.kind for e in events] == ["queued"]
+    assert [e.kind for e in events] == ["queued", "offered"]
     assert events[0].note is not None and "周婷" in events[0].note
     assert "客户要求人工" in events[0].note
+    assert escalation.offered_agent_id == events[1].actor_id
+    assert body["offered_agent"]["name"] == "周婷"
 
 
 def test_escalating_twice_returns_the_open_one(client, service_headers, session):
@@ -200,9 +203,11 @@ def test_unavailable_servicing_agent_falls_back_to_a_team(
     )
     customer = make_customer(session, agent=own)
     if why == "at_capacity":
-        # a queued escalation for him counts towards his load before he accepts
+        # an escalation offered to him counts towards his load before he accepts
         waiting = make_conversation(session, status=ConversationStatus.queued)
-        make_escalation(session, conversation=waiting, agent=own)
+        offer = make_escalation(session, conversation=waiting, agent=own)
+        offer.offered_agent_id = own.id
+        session.flush()
     body = _escalate(
         client, service_headers, make_conversation(session, customer=customer)
     ).json()
@@ -518,7 +523,7 @@ def test_agent_brief_and_its_access_rule(client, service_headers, session):
         "trigger_verification_failed",
     ]
     assert brief["priority"] == 20
-    assert [e["kind"] for e in brief["events"]] == ["queued"]
+    assert [e["kind"] for e in brief["events"]] == ["queued", "offered"]
     assert brief["target_team"]["id"] == team.id
     assert client.get(url, headers=login(client, stranger)).status_code == 403
     missing = client.get(f"{AGENT_URL}/999999", headers=login(client, agent))
@@ -528,21 +533,35 @@ def test_agent_brief_and_its_access_rule(client, service_headers, session):
 # ---- service and routing functions ---------------------------------------------
 
 
-def test_agent_loads_count_held_and_waiting_conversations_once(session):
+def test_agent_load_is_held_conversations_plus_current_offers(session):
     agent = make_agent(session)
     idle = make_agent(session)
     make_conversation(session, status=ConversationStatus.agent, agent=agent)
-    both = make_conversation(session, status=ConversationStatus.queued, agent=agent)
-    make_escalation(session, conversation=both, agent=agent)
-    waiting = make_conversation(session, status=ConversationStatus.queued)
-    make_escalation(session, conversation=waiting, agent=agent)
+    offered = make_escalation(
+        session,
+        conversation=make_conversation(session, status=ConversationStatus.queued),
+        agent=agent,
+    )
+    offered.offered_agent_id = agent.id
+    # targeted at him but not offered (a call-back), closed, bot-owned: no load
+    make_escalation(
+        session,
+        conversation=make_conversation(session, status=ConversationStatus.queued),
+        agent=agent,
+    )
+    old_offer = make_escalation(
+        session,
+        conversation=make_conversation(session, status=ConversationStatus.closed),
+        agent=agent,
+        status=EscalationStatus.closed,
+    )
+    old_offer.offered_agent_id = agent.id
     make_conversation(session, status=ConversationStatus.closed, agent=agent)
     make_conversation(session, status=ConversationStatus.bot, agent=agent)
-    assert service.agent_loads(session, [agent.id, idle.id]) == {
-        agent.id: 3,
-        idle.id: 0,
-    }
-    assert service.agent_loads(session, []) == {}
+    session.flush()
+    assert agent_loads(session, [agent.id, idle.id]) == {agent.id: 2, idle.id: 0}
+    assert load_parts(session, [agent.id])[agent.id] == Load(held=1, offered=1)
+    assert agent_loads(session, []) == {}
 
 
 def test_service_function_errors(session):

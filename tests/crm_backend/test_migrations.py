@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from crm_backend.core.db import make_engine
-from crm_backend.models import Base
+from crm_backend.models import Base, Escalation
+from crm_backend.models.enums import EscalationStatus
 from tests.crm_backend.conftest import _admin, _pg_url, alembic_config
 
 
@@ -65,3 +68,75 @@ def test_autogenerate_finds_no_drift(empty_db: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_0002_moves_existing_escalations_over(empty_db: str) -> None:
+    """Rows written under 0001 get a queue rank, and ``assigned`` becomes an offer."""
+    cfg = alembic_config(empty_db)
+    command.upgrade(cfg, "0001")
+    engine = make_engine(empty_db)
+    queued_at = datetime(2026, 3, 3, 4, 0, tzinfo=UTC)
+    try:
+        tables = MetaData()
+        tables.reflect(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                tables.tables["agents"].insert(),
+                {
+                    "id": 1,
+                    "employee_no": "KN9001",
+                    "name": "王芳",
+                    "role": "service_agent",
+                    "skills": [],
+                    "presence": "online",
+                    "capacity": 3,
+                    "status": "active",
+                    "created_at": queued_at.replace(tzinfo=None),
+                    "updated_at": queued_at.replace(tzinfo=None),
+                },
+            )
+            conn.execute(
+                tables.tables["conversations"].insert(),
+                {
+                    "id": 1,
+                    "channel": "web",
+                    "external_id": "old",
+                    "status": "queued",
+                    "verification_level": "none",
+                    "started_at": queued_at.replace(tzinfo=None),
+                    "last_message_at": queued_at.replace(tzinfo=None),
+                },
+            )
+            conn.execute(
+                tables.tables["escalations"].insert(),
+                {
+                    "id": 1,
+                    "conversation_id": 1,
+                    "trigger": "customer_request",
+                    "reason": "转人工",
+                    "topic": "general",
+                    "priority": 30,
+                    "priority_reasons": [],
+                    "slots": {},
+                    "status": "assigned",
+                    "assigned_agent_id": 1,
+                    "queued_at": queued_at.replace(tzinfo=None),
+                    "assigned_at": queued_at.replace(tzinfo=None),
+                },
+            )
+        command.upgrade(cfg, "head")
+        with Session(engine) as session:
+            escalation = session.get(Escalation, 1)
+            assert escalation is not None
+            assert escalation.status == EscalationStatus.queued
+            assert escalation.offered_agent_id == 1
+            assert escalation.assigned_agent_id is None
+            assert escalation.rank_at == queued_at - timedelta(minutes=30)
+        command.downgrade(cfg, "0001")
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT status, assigned_agent_id FROM escalations")
+            )
+            assert row.one() == ("assigned", 1)
+    finally:
+        engine.dispose()

@@ -14,19 +14,18 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import names
 from actions.crm.client import CrmClient
-from actions.identity import (
-    ActionIdentityVerified,
-    ActionStartUpdateContact,
-    ActionUpdateContact,
-    ValidateIdentityForm,
-    ValidateStepUpForm,
-)
+from actions.identity import ActionIdentityVerified, ValidateIdentityForm
 from actions.identity_parse import (
     parse_birth_date,
     parse_code,
     parse_id_last4,
     parse_phone,
     parse_policy_number,
+)
+from actions.step_up import (
+    ActionStartUpdateContact,
+    ActionUpdateContact,
+    ValidateStepUpForm,
 )
 from tests.actions.rasa_env.helpers import free_port, load_domain
 from tests.live_crm import LiveCrm

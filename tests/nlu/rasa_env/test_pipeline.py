@@ -182,6 +182,22 @@ def test_rule_entities_win_over_overlapping_learnt_ones() -> None:
     assert EntityRuleArbiter.arbitrate([learnt_same]) == [learnt_same]
 
 
+def test_learnt_identifiers_of_the_wrong_shape_are_dropped() -> None:
+    def learnt(kind: str, value: str) -> dict:
+        return {"entity": kind, "value": value, "start": 0, "end": len(value)}
+
+    card = learnt("phone", "6225881234567896")  # a bank card, not a phone
+    spaced = learnt("phone", "138 0013 8002")
+    policy = learnt("policy_number", "P4400000000003")
+    product = learnt("product_type", "重疾险")
+    assert EntityRuleArbiter.arbitrate([card, spaced, policy, product]) == [
+        spaced,
+        policy,
+        product,
+    ]
+    assert EntityRuleArbiter.arbitrate([learnt("id_last4", "27391")]) == []
+
+
 def test_the_original_text_comes_back_at_the_end() -> None:
     typed = "我的保單號是Ｐ３１００００００００００１"
     message = Message({TEXT: typed})

@@ -1,0 +1,134 @@
+"""Shared pieces of the NLU benchmark (bench.nlu, bench.nlu_cv, bench.nlu_smp)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+def rasa_env() -> dict[str, str]:
+    """The environment of Rasa subprocesses: quiet, no telemetry, this repo."""
+    env = dict(os.environ)
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONWARNINGS="ignore",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def load_config(path: Path, epochs: int | None) -> dict[str, Any]:
+    """The config with relative paths made absolute (and epochs capped if asked)."""
+    from scripts.rasa_test_config import ensure_spacy_models, fast_config
+
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    ensure_spacy_models(config)
+    return fast_config(config, epochs=epochs or 10**6)
+
+
+def without(config: dict[str, Any], *names: str) -> dict[str, Any]:
+    """A copy of the config without the named pipeline components."""
+    copy = dict(config)
+    copy["pipeline"] = [c for c in config["pipeline"] if c["name"] not in names]
+    return copy
+
+
+def write_yaml(path: Path, data: dict[str, Any]) -> Path:
+    """Write YAML (Chinese kept readable); returns the path."""
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def macro(y_true: list[str], y_pred: list[str]) -> dict[str, float]:
+    """Accuracy, macro-F1 and weighted F1 over the true labels."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    labels = sorted(set(y_true))
+    return {
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "macro_f1": round(
+            float(f1_score(y_true, y_pred, labels=labels, average="macro")), 4
+        ),
+        "weighted_f1": round(
+            float(f1_score(y_true, y_pred, labels=labels, average="weighted")), 4
+        ),
+    }
+
+
+def folder_size(path: Path) -> int:
+    """Bytes of every file under a folder."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def parse_all(model: Path, texts: list[str]) -> tuple[list[dict[str, Any]], float]:
+    """Parse texts with a trained model; returns results and median ms per parse."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+
+    async def run() -> tuple[list[dict[str, Any]], list[float]]:
+        results, times = [], []
+        for text in texts:
+            started = time.perf_counter()
+            results.append(await agent.parse_message(text))
+            times.append((time.perf_counter() - started) * 1000)
+        return results, times
+
+    results, times = asyncio.run(run())
+    return results, round(statistics.median(times), 2)
+
+
+def train_nlu(
+    config: Path, data: Path | str, out: Path, name: str, domain: Path | None = None
+) -> tuple[Path, float]:
+    """``rasa train nlu`` in a subprocess (clean TF state); returns model, seconds."""
+    args = [
+        str(RASA),
+        "train",
+        "nlu",
+        "--config",
+        str(config),
+        "--nlu",
+        str(data),
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        name,
+        "--quiet",
+    ]
+    if domain is not None:
+        args += ["--domain", str(domain)]
+    started = time.perf_counter()
+    result = subprocess.run(
+        args, cwd=ROOT, env=rasa_env(), capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - started
+    model = out / f"{name}.tar.gz"
+    if result.returncode != 0 or not model.exists():
+        raise RuntimeError(
+            "training failed:\n" + (result.stdout + result.stderr)[-3000:]
+        )
+    return model, seconds
+
+
+def pct(value: float | None) -> str:
+    """42.0% (– for nothing)."""
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def mb(size: int) -> str:
+    """Megabytes with one decimal (kilobytes for small things)."""
+    if size < 100_000:
+        return f"{size / 1000:.0f} kB"
+    return f"{size / 1_000_000:.1f} MB"

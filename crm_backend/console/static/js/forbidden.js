@@ -1,0 +1,3 @@
+import { initShell } from "./shell.js";
+
+initShell();

@@ -1,0 +1,97 @@
+"""CRM → gateway events: ``POST {CRM_GATEWAY_URL}/internal/events``, once, after commit.
+
+A failed post is logged (without the text) and not retried: the message is in the
+transcript and the customer's page loads the history when it reconnects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from crm_backend.core.config import Settings
+from crm_backend.models import Agent, Conversation, Message
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/internal/events"
+
+
+def iso_z(moment: datetime) -> str:
+    """``2026-03-03T04:05:06.789Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def agent_json(agent: Agent | None) -> dict[str, Any] | None:
+    """The named person, as the customer's page shows them."""
+    if agent is None:
+        return None
+    return {"id": agent.id, "name": agent.name, "employee_no": agent.employee_no}
+
+
+def message_event(
+    conversation: Conversation, message: Message, agent: Agent | None = None
+) -> dict[str, Any]:
+    """An agent reply or a system notice for the customer's channel."""
+    return {
+        "type": "message",
+        "conversation_id": conversation.id,
+        "channel": str(conversation.channel),
+        "external_id": conversation.external_id,
+        "message": {
+            "id": message.id,
+            "sender": str(message.sender),
+            "text": message.text,
+            "created_at": iso_z(message.created_at),
+            "agent": agent_json(agent),
+        },
+    }
+
+
+def handback_event(
+    conversation: Conversation, *, escalation_id: int, agent: Agent | None
+) -> dict[str, Any]:
+    """The agent resolved: the bot takes the conversation back and asks for CSAT."""
+    return {
+        "type": "handback",
+        "conversation_id": conversation.id,
+        "channel": str(conversation.channel),
+        "external_id": conversation.external_id,
+        "escalation_id": escalation_id,
+        "agent": agent_json(agent),
+    }
+
+
+def post_events(events: Iterable[dict[str, Any]], settings: Settings) -> int:
+    """Post each event in order; returns how many the gateway accepted (2xx)."""
+    events = list(events)
+    if not events or not settings.gateway_url:
+        return 0
+    url = settings.gateway_url.rstrip("/") + EVENTS_PATH
+    headers = {"Authorization": f"Bearer {settings.service_token}"}
+    delivered = 0
+    with httpx.Client(timeout=settings.gateway_timeout_seconds) as client:
+        for event in events:
+            try:
+                response = client.post(url, json=event, headers=headers)
+            except httpx.HTTPError as exc:
+                log.warning(
+                    "gateway event %s for conversation %s not delivered: %s",
+                    event.get("type"),
+                    event.get("conversation_id"),
+                    type(exc).__name__,
+                )
+                continue
+            if response.is_success:
+                delivered += 1
+            else:
+                log.warning(
+                    "gateway refused event %s for conversation %s: HTTP %s",
+                    event.get("type"),
+                    event.get("conversation_id"),
+                    response.status_code,
+                )
+    return delivered
