@@ -7,6 +7,8 @@ DEMO_CUSTOMERS ?= 3000
 export CRM_DATABASE_URL ?= sqlite:///$(CURDIR)/var/crm.sqlite3
 export CRM_URL ?= http://127.0.0.1:$(or $(CRM_PORT),8000)
 export CRM_GATEWAY_URL ?= http://127.0.0.1:$(or $(GATEWAY_PORT),8001)
+# Tests start their own processes on free ports; no test may reach a running `make run`.
+TEST_ENV := env -u CRM_GATEWAY_URL -u CRM_URL -u RASA_URL -u CRM_DATABASE_URL
 export RASA_URL ?= http://127.0.0.1:$(or $(RASA_PORT),5005)
 export CRM_SERVICE_TOKEN ?= dev-service-token
 export RASA_TELEMETRY_ENABLED := false
@@ -57,11 +59,11 @@ browser:  ## Debian's chromium and a CJK font for the browser tests
 	@scripts/install_browser.sh
 
 test: setup browser  ## the whole test suite (PostgreSQL required in CI)
-	@$(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
-	@$(PY) -m pytest -m rasa -p no:cacheprovider
+	@$(TEST_ENV) $(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
+	@$(TEST_ENV) $(PY) -m pytest -m rasa -p no:cacheprovider
 
 test-crm: setup  ## the tests that need no Rasa model
-	@$(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
+	@$(TEST_ENV) $(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
 
 bench: bench-nlu bench-gateway  ## every benchmark (slow)
 

@@ -36,7 +36,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front and waits for it (busy
+            # timeout). A deferred BEGIN that later upgrades to a write fails at
+            # once with "database is locked" when another writer got there first.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

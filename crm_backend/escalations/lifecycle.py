@@ -233,7 +233,6 @@ def _finish(
     session: Session,
     escalation: Escalation,
     *,
-    agent: Agent,
     now: datetime,
     outcome: str,
     note: str | None,
@@ -261,7 +260,7 @@ def resolve(
     _ensure_holder_or_queued(agent, escalation)
     conversation = _conversation(session, escalation)
     served_by = session.get(Agent, escalation.assigned_agent_id or agent.id)
-    _finish(session, escalation, agent=agent, now=now, outcome=outcome, note=note)
+    _finish(session, escalation, now=now, outcome=outcome, note=note)
     escalation.resolved_at = now
     escalation.resolved_by_id = agent.id
     label = OUTCOME_LABELS[outcome]
@@ -305,12 +304,7 @@ def close(
         "本次会话已结束，感谢您的咨询。如需帮助，欢迎随时联系我们。",
     )
     _finish(
-        session,
-        escalation,
-        agent=agent,
-        now=now,
-        outcome=outcome or "closed_by_agent",
-        note=note,
+        session, escalation, now=now, outcome=outcome or "closed_by_agent", note=note
     )
     service.add_event(session, escalation, kind="closed", actor_id=agent.id, note=note)
     conversations.close(session, conversation_id=conversation.id)

@@ -43,8 +43,10 @@ def service(console_crm: LiveCrm) -> Iterator[Service]:
 @pytest.fixture
 def agent_page(browser: Browser, console_crm: LiveCrm) -> Iterator[Callable[..., Page]]:
     """Open the console as an agent (logged in through the API, cookie in the
-    context); every context is closed after the test."""
+    context); every context is closed after the test, which fails on any uncaught
+    script error in the pages."""
     contexts: list[BrowserContext] = []
+    errors: list[str] = []
 
     def open_as(employee_no: str, path: str = "/console/") -> Page:
         context = new_context(browser, base_url=console_crm.url)
@@ -55,6 +57,7 @@ def agent_page(browser: Browser, console_crm: LiveCrm) -> Iterator[Callable[...,
         )
         assert response.ok, response.text()
         page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{employee_no}: {error}"))
         page.goto(path)
         return page
 
@@ -63,3 +66,4 @@ def agent_page(browser: Browser, console_crm: LiveCrm) -> Iterator[Callable[...,
     finally:
         for context in contexts:
             context.close()
+    assert errors == [], "uncaught script errors in the console"

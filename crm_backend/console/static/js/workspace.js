@@ -8,8 +8,10 @@ import { $, $$, h, replace, toast } from "./dom.js";
 import { CHANNEL, CONVERSATION_STATUS, duration, label, since, VERIFICATION } from "./format.js";
 import { Live } from "./live.js";
 import { offeredTo, QueueList } from "./queue.js";
+import { initPresence, loadMe } from "./presence.js";
 import { initShell, setLiveState } from "./shell.js";
 import { Transcript } from "./transcript.js";
+import { coalesce } from "./util.js";
 
 const root = $("#workspace");
 const me = {
@@ -34,35 +36,6 @@ const state = {
   liveOpen: false,
 };
 
-// --- helpers ---------------------------------------------------------------------
-
-/** Run ``fn`` at most once at a time; calls during a run schedule one more run
- * (with the arguments of the latest call). */
-function coalesce(fn) {
-  let running = null;
-  let again = null;
-  const run = (...args) => {
-    if (running) {
-      again = args;
-      return running;
-    }
-    running = (async () => {
-      try {
-        let next = args;
-        while (next) {
-          again = null;
-          await fn(...next);
-          next = again;
-        }
-      } finally {
-        running = null;
-      }
-    })();
-    return running;
-  };
-  return run;
-}
-
 function setTitle() {
   document.title = state.unread.size ? `(${state.unread.size}) ${TITLE}` : TITLE;
 }
@@ -70,6 +43,7 @@ function setTitle() {
 // --- components --------------------------------------------------------------------
 
 initShell();
+initPresence();
 const queue = new QueueList({ root: $("#list-body"), agentId: me.id, onSelect: (item) => openEscalation(item.id) });
 const transcript = new Transcript({ root: $("#transcript"), newBelow: $("#new-below"), agentId: me.id, agentName: me.name });
 const composer = new Composer({
@@ -94,43 +68,6 @@ const resolve = new ResolveDialog({
     refreshCurrent();
   },
 });
-
-// --- me and presence -------------------------------------------------------------------
-
-async function loadMe() {
-  try {
-    const data = await api("/me");
-    showPresence(data.presence);
-    $("#load-value").textContent = String(data.load ?? 0);
-    $("#capacity-value").textContent = String(data.capacity ?? "–");
-    $("#load-chip").classList.toggle("is-full", (data.load ?? 0) >= (data.capacity ?? Infinity));
-  } catch {
-    /* the next hint or resync tries again */
-  }
-}
-
-function showPresence(presence) {
-  for (const button of $$("#presence .presence-opt")) {
-    button.setAttribute("aria-checked", button.dataset.presence === presence ? "true" : "false");
-  }
-  root.dataset.presence = presence;
-}
-
-for (const button of $$("#presence .presence-opt")) {
-  button.addEventListener("click", async () => {
-    const presence = button.dataset.presence;
-    const previous = root.dataset.presence;
-    showPresence(presence);
-    try {
-      const data = await api("/me/presence", { method: "POST", body: { presence } });
-      showPresence(data.presence);
-      toast(`状态已切换为「${button.textContent.trim()}」`, "success");
-    } catch (error) {
-      showPresence(previous);
-      toast(explain(error, "状态切换失败"), "error");
-    }
-  });
-}
 
 // --- lists -------------------------------------------------------------------------
 
