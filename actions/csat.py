@@ -174,6 +174,8 @@ class ValidateCsatForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """1-5; a number out of range is asked again; other text skips the survey."""
+        if value is None:  # emptied by the action that opened the form
+            return {names.CSAT_SCORE: None}
         score = parse_score(value)
         if score is None:
             return {names.CSAT_SCORE: SKIPPED}

@@ -212,6 +212,8 @@ class DebitCardSlots:
         domain: DomainDict,
     ) -> dict[str, Any]:
         """One of the customer's changeable policies (number, name or type)."""
+        if value is None:  # emptied by the action that opened the form
+            return {names.DEBIT_POLICY: None}
         customer_id = tracker.get_slot(names.CUSTOMER_ID)
         if customer_id is None:
             return {names.DEBIT_POLICY: None}
@@ -236,6 +238,8 @@ class DebitCardSlots:
         domain: DomainDict,
     ) -> dict[str, Any]:
         """A bank name; a card number typed with it is kept as well."""
+        if value is None:  # emptied by the action that opened the form
+            return {names.DEBIT_BANK: None}
         slots: dict[str, Any] = {}
         number = parse_card_number(value)
         if number and tracker.get_slot(names.DEBIT_ACCOUNT) is None:
@@ -256,6 +260,8 @@ class DebitCardSlots:
         domain: DomainDict,
     ) -> dict[str, Any]:
         """16-19 digits that pass the Luhn check; a bank named with it is kept."""
+        if value is None:  # emptied by the action that opened the form
+            return {names.DEBIT_ACCOUNT: None}
         slots: dict[str, Any] = {}
         bank = parse_bank(value)
         if bank:

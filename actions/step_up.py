@@ -133,6 +133,8 @@ class ValidateStepUpForm(DebitCardSlots, FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Digits only here; run() has the CRM check them."""
+        if value is None:  # emptied by the action that opened the form
+            return {names.OTP_CODE: None}
         if value == CODE_ACCEPTED and tracker.get_slot(names.STEP_UP_TOKEN):
             return {names.OTP_CODE: value}
         code = parse_code(value)
@@ -148,6 +150,8 @@ class ValidateStepUpForm(DebitCardSlots, FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """phone, email or address (a value given right away is kept too)."""
+        if value is None:  # emptied by the action that opened the form
+            return {names.CONTACT_FIELD: None}
         if value in FIELD_LABELS:
             return {names.CONTACT_FIELD: value}
         field = contact_field_of(value)
@@ -168,6 +172,8 @@ class ValidateStepUpForm(DebitCardSlots, FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """The new value in the right shape for the field."""
+        if value is None:  # emptied by the action that opened the form
+            return {names.CONTACT_VALUE: None}
         field = tracker.get_slot(names.CONTACT_FIELD) or contact_field_of(value)
         new_value = _contact_value(field, value) if field else None
         if new_value:

@@ -47,6 +47,24 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Public address of the gateway, for the widget snippet and the printed URLs.
     public_url: str = "http://127.0.0.1:8001"
+    # WeChat Official Account (bot/channels/wechat); unset token = channel off.
+    wechat_token: str | None = Field(None, validation_alias=_alias("WECHAT_TOKEN"))
+    wechat_app_id: str | None = Field(None, validation_alias=_alias("WECHAT_APP_ID"))
+    wechat_app_secret: str | None = Field(
+        None, validation_alias=_alias("WECHAT_APP_SECRET")
+    )
+    # EncodingAESKey (43 characters): safe and compatible mode.
+    wechat_aes_key: str | None = Field(
+        None, min_length=43, max_length=43, validation_alias=_alias("WECHAT_AES_KEY")
+    )
+    wechat_api_base: str = Field(
+        "https://api.weixin.qq.com", validation_alias=_alias("WECHAT_API_BASE")
+    )
+    # WeChat waits 5 s for a passive reply; slower turns answer "success" and
+    # go through the customer-service message API.
+    wechat_passive_seconds: float = Field(4.5, gt=0, lt=5)
+    wechat_max_body_bytes: int = Field(64 * 1024, gt=0)
+    wechat_max_skew_seconds: float = Field(300.0, gt=0)  # older signatures: 403
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -61,6 +79,8 @@ class Settings(BaseSettings):
             for name in ("crm_service_token", "rasa_token"):
                 if getattr(self, name) in PLACEHOLDER_SECRETS:
                     raise ValueError(f"{name.upper()} must be set in production")
+        if self.wechat_token and not (self.wechat_app_id and self.wechat_app_secret):
+            raise ValueError("WECHAT_APP_ID and WECHAT_APP_SECRET go with WECHAT_TOKEN")
         return self
 
 

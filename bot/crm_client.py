@@ -188,11 +188,23 @@ class CrmClient:
             assigned_agent=agent_ref(data.get("assigned_agent")),
         )
 
-    async def open_conversation(self, *, channel: str, external_id: str) -> int:
-        """The id of the channel user's open conversation (opened when none)."""
-        body = {"channel": channel, "external_id": external_id}
-        data = await self._call("POST", "/conversations", json=body)
-        return int(data["id"])
+    async def find_conversation(
+        self, *, channel: str, external_id: str
+    ) -> ConversationState | None:
+        """The channel user's open conversation, or None (nothing is opened)."""
+        params = {"channel": channel, "external_id": external_id}
+        try:
+            data = await self._call("GET", "/conversations", params=params)
+        except CrmRefused as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return ConversationState(
+            id=int(data["id"]),
+            status=str(data["status"]),
+            open_escalation_id=data.get("open_escalation_id"),
+            assigned_agent=agent_ref(data.get("assigned_agent")),
+        )
 
     async def escalation(self, *, escalation_id: int) -> EscalationState:
         """An escalation's status and its current notice for the customer."""

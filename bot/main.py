@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bot import events, pages
-from bot.channels import rest, web
+from bot.channels import rest, web, wechat
 from bot.config import Settings, get_settings
 from bot.crm_client import CrmClient
 from bot.queue_watch import QueueWatch
@@ -57,17 +57,20 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
             relay = Relay(crm=crm, rasa=rasa, queue_watch=watch)
             web.attach(sio, relay)
             api.state.relay = relay
+            api.state.wechat = wechat.attach(relay, settings=settings, redis=redis)
             if not pages.vendor_ready():
                 logger.warning("socket.io-client missing: run `make setup` (npm ci)")
             try:
                 yield
             finally:
+                if api.state.wechat is not None:
+                    await api.state.wechat.close()
                 await relay.close()
                 if redis is not None:
                     await redis.aclose()
 
     api = FastAPI(
-        title="Gateway (web chat, Rasa REST shape, CRM events)",
+        title="Gateway (web chat, WeChat, Rasa REST shape, CRM events)",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
     api.include_router(pages.router)
     api.include_router(rest.router)
     api.include_router(events.router)
+    api.include_router(wechat.router)
 
     @api.get("/health")
     def health() -> dict[str, str]:

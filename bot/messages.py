@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from bot.crm_client import AgentRef
+from bot.crm_client import AgentRef, agent_ref
 
 TEXT_MAX = 2000  # the CRM's limit for a customer's message
 DISPLAY_MAX = 200  # the label of a clicked quick reply, kept with the message
@@ -125,8 +125,9 @@ def record_payload(message: Outgoing) -> dict[str, Any] | None:
     return payload or None
 
 
-def from_transcript(item: dict[str, Any], agents: dict[int, AgentRef]) -> Outgoing:
-    """A CRM transcript message as the customer sees it (for history)."""
+def from_transcript(item: dict[str, Any]) -> Outgoing:
+    """A CRM transcript message as the customer sees it (for history); an agent's
+    message carries the agent's name and employee number."""
     payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
     assert isinstance(payload, dict)
     sender = str(item.get("sender") or "system")
@@ -134,16 +135,7 @@ def from_transcript(item: dict[str, Any], agents: dict[int, AgentRef]) -> Outgoi
     metadata = payload.get("metadata")
     if sender == "customer" and isinstance(metadata, dict) and metadata.get("display"):
         text = str(metadata["display"])  # a clicked quick reply shows its label
-    agent = None
-    raw_agent = item.get("agent")
-    if isinstance(raw_agent, dict) and raw_agent.get("name"):
-        agent = AgentRef(
-            id=int(raw_agent.get("id") or 0),
-            name=str(raw_agent["name"]),
-            employee_no=str(raw_agent.get("employee_no") or ""),
-        )
-    elif item.get("agent_id") is not None:
-        agent = agents.get(int(item["agent_id"]))
+    agent = agent_ref(item.get("agent")) if sender == "agent" else None
     return Outgoing(
         text=text,
         sender=sender if sender in ("customer", "bot", "agent") else "system",  # type: ignore[arg-type]

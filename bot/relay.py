@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.crm_client import AgentRef, CrmClient, CrmRefused, CrmUnavailable
+from bot.crm_client import CrmClient, CrmRefused, CrmUnavailable, agent_ref
 from bot.messages import (
     DISPLAY_MAX,
     NOTICE_CRM_DOWN,
@@ -76,7 +76,6 @@ class Relay:
         self.rasa = rasa
         self.queue_watch = queue_watch
         self._sinks: dict[str, SinkFactory] = {}
-        self._agents: dict[int, AgentRef] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def register_channel(self, channel: str, sinks: SinkFactory) -> None:
@@ -240,15 +239,7 @@ class Relay:
         message: dict[str, Any],
     ) -> None:
         """Deliver a message the CRM recorded (an agent's reply or a system notice)."""
-        agent = message.get("agent")
-        ref = None
-        if isinstance(agent, dict) and agent.get("id") is not None:
-            ref = AgentRef(
-                id=int(agent["id"]),
-                name=str(agent.get("name") or ""),
-                employee_no=str(agent.get("employee_no") or ""),
-            )
-            self._agents[ref.id] = ref
+        ref = agent_ref(message.get("agent"))
         sender: Sender = "agent" if message.get("sender") == "agent" else "system"
         await self.sink(channel, external_id).send(
             Outgoing(
@@ -292,16 +283,16 @@ class Relay:
     # ---- history --------------------------------------------------------------
 
     async def history(self, *, channel: str, external_id: str) -> dict[str, Any]:
-        """The open conversation's transcript as the customer sees it."""
-        conversation_id = await self.crm.open_conversation(
+        """The open conversation's transcript as the customer sees it; a page that
+        never said anything has none (and reading history opens nothing)."""
+        state = await self.crm.find_conversation(
             channel=channel, external_id=external_id
         )
-        state = await self.crm.conversation(conversation_id=conversation_id)
-        if state.assigned_agent is not None:
-            self._agents[state.assigned_agent.id] = state.assigned_agent
-        items = await self.crm.transcript(conversation_id=conversation_id)
+        if state is None:
+            return {"conversation_id": None, "status": "bot", "messages": []}
+        items = await self.crm.transcript(conversation_id=state.id)
         return {
-            "conversation_id": conversation_id,
+            "conversation_id": state.id,
             "status": state.status,
-            "messages": [from_transcript(item, self._agents) for item in items],
+            "messages": [from_transcript(item) for item in items],
         }

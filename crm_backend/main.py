@@ -18,6 +18,7 @@ from crm_backend.console.hub import make_hub
 from crm_backend.console.pages import install as install_console
 from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.errors import install_handlers
+from crm_backend.core.gateway import GatewayClient
 from crm_backend.escalations.jobs import run_sweeper
 
 SWAGGER_STATIC = "/static/swagger-ui"
@@ -29,11 +30,15 @@ SWAGGER_DIR = Path(next(iter(_spec.submodule_search_locations or []))) / "static
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the console hub (Redis listener) and the offer sweep; stop them."""
+    """Start the console hub (Redis listener) and the offer sweep; stop them and
+    close the gateway client's connections."""
     settings: Settings = app.state.settings
     await app.state.hub.start()
     sweeper = (
-        asyncio.create_task(run_sweeper(settings, app.state.hub), name="offer-sweep")
+        asyncio.create_task(
+            run_sweeper(settings, app.state.hub, gateway=app.state.gateway),
+            name="offer-sweep",
+        )
         if settings.offer_sweep_enabled
         else None
     )
@@ -44,6 +49,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+        app.state.gateway.close()
         await app.state.hub.stop()
 
 
@@ -64,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.hub = make_hub(settings)
+    app.state.gateway = GatewayClient()
     install_handlers(app)
     app.include_router(build_router())
     install_console(app)

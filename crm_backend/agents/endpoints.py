@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
-from crm_backend.agents import flows, service
+from crm_backend.agents import assignments, auth, flows, service
 from crm_backend.agents.access import ensure_can_access_customer, ensure_supervisor
 from crm_backend.agents.schemas import (
     AgentDirectoryList,
@@ -24,7 +24,13 @@ from crm_backend.agents.schemas import (
 )
 from crm_backend.console.dispatch import NotifyDep
 from crm_backend.core.config import Settings
-from crm_backend.core.deps import SESSION_COOKIE, CurrentAgent, SessionDep, SettingsDep
+from crm_backend.core.deps import (
+    SESSION_COOKIE,
+    AgentTokenDep,
+    CurrentAgent,
+    SessionDep,
+    SettingsDep,
+)
 from crm_backend.core.outbox import pending, presence_hint
 from crm_backend.escalations import offers
 from crm_backend.models import Agent
@@ -32,13 +38,6 @@ from crm_backend.models.base import utcnow
 from crm_backend.models.enums import Presence
 
 agent_router = APIRouter(tags=["agents"])
-
-
-def _token(authorization: str | None, cookie: str | None) -> str:
-    # Same precedence as ``current_agent``: the bearer header wins over the cookie.
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
-    return cookie or ""
 
 
 @agent_router.post("/auth/login", response_model=LoginRead)
@@ -50,7 +49,7 @@ def login(
 ) -> LoginRead:
     """Log in with employee number and password; sets the ``crm_session`` cookie."""
     # a failed attempt is raised with keep_changes, so the brute-force limit counts it
-    token, row, agent = service.login(
+    token, row, agent = auth.login(
         session,
         employee_no=login_in.employee_no,
         password=login_in.password,
@@ -76,12 +75,11 @@ def logout(
     session: SessionDep,
     settings: SettingsDep,
     notify: NotifyDep,
-    authorization: Annotated[str | None, Header()] = None,
-    crm_session: Annotated[str | None, Cookie()] = None,
+    token: AgentTokenDep,
 ) -> Response:
     """Revoke this session and clear the cookie (the last one: go offline and pass
     offered conversations on)."""
-    service.logout(session, agent=agent, token=_token(authorization, crm_session))
+    auth.logout(session, agent=agent, token=token or "")
     if agent.presence == Presence.offline:
         _release(session, agent, settings)
         pending(session).hint(presence_hint())
@@ -158,7 +156,7 @@ def list_assignments(
     """Who has served this customer, newest first."""
     ensure_can_access_customer(session, agent, customer_id)
     return AssignmentList(
-        items=service.list_assignments(session, customer_id=customer_id)
+        items=assignments.list_assignments(session, customer_id=customer_id)
     )
 
 
@@ -173,14 +171,14 @@ def assign(
 ) -> AssignmentRead:
     """Give the customer a new servicing agent (supervisors only)."""
     ensure_supervisor(agent)
-    row = service.assign_customer(
+    row = assignments.assign_customer(
         session,
         customer_id=customer_id,
         agent_id=assignment_in.agent_id,
         reason=assignment_in.reason,
         by_agent_id=agent.id,
     )
-    return service.read_assignment(session, assignment=row)
+    return assignments.read_assignment(session, assignment=row)
 
 
 @agent_router.post("/agents/{agent_id}/depart", response_model=DepartureRead)

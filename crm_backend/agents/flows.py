@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
 
-from crm_backend.agents import service
+from crm_backend.agents import assignments, auth, service
 from crm_backend.core.config import Settings
 from crm_backend.core.errors import Conflict, Unprocessable
 from crm_backend.core.outbox import pending, presence_hint
@@ -89,7 +89,7 @@ def _plan(
     session: Session, *, customers: list[int], successors: list[Agent]
 ) -> dict[int, int]:
     """customer id → new agent id, each customer to the least-loaded successor."""
-    counts = service.open_assignment_counts(
+    counts = assignments.open_assignment_counts(
         session, agent_ids=[a.id for a in successors]
     )
     heap = [(counts[a.id], a.id) for a in successors]
@@ -147,9 +147,7 @@ def depart_agent(
     leaver.presence = Presence.offline
     leaver.presence_changed_at = now
     session.flush()
-    result.sessions_revoked = service.revoke_sessions(
-        session, agent_id=leaver.id, now=now
-    )
+    result.sessions_revoked = auth.revoke_sessions(session, agent_id=leaver.id, now=now)
     # No customer waits for someone who has left: offers and chats go back to routing.
     from crm_backend.escalations.flows import requeue_agent_work
 

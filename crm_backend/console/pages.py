@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from crm_backend.agents.access import is_supervisor
-from crm_backend.core.deps import SessionDep, current_agent
+from crm_backend.core.deps import SessionDep, agent_for_token
 from crm_backend.core.errors import CrmError
 from crm_backend.customers.schemas import ROLE_LABELS
 from crm_backend.models import Agent
@@ -71,7 +71,7 @@ def page_agent(
     if not crm_session:
         return None
     try:
-        return current_agent(session, authorization=None, crm_session=crm_session)
+        return agent_for_token(session, crm_session)
     except CrmError:
         return None
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from crm_backend.agents.access import ensure_can_access_customer
 from crm_backend.console.dispatch import NotifyDep
-from crm_backend.conversations import chat, service, understanding
+from crm_backend.conversations import chat, service, understanding, views
 from crm_backend.conversations.schemas import (
     AgentMessageCreate,
     CannedReplyList,
@@ -24,9 +24,10 @@ from crm_backend.conversations.schemas import (
     UnderstandingUpdate,
 )
 from crm_backend.core.deps import CurrentAgent, SessionDep, SettingsDep
+from crm_backend.core.errors import NotFound
 from crm_backend.core.outbox import conversation_hint, pending
 from crm_backend.escalations import flows as escalation_flows
-from crm_backend.models.enums import ConversationStatus, Sender
+from crm_backend.models.enums import Channel, ConversationStatus, Sender
 
 service_router = APIRouter(tags=["conversations"])
 agent_router = APIRouter(tags=["conversations"])
@@ -72,8 +73,26 @@ def record_customer_message(
         customer_id=conversation.customer_id,
         message_id=recorded.message.id,
         duplicate=recorded.duplicate,
-        assigned_agent=service.agent_ref(session, conversation.assigned_agent_id),
+        assigned_agent=views.agent_ref(session, conversation.assigned_agent_id),
     )
+
+
+@service_router.get(
+    "/conversations",
+    response_model=ConversationRead,
+    responses={404: {"description": "The channel user has no open conversation"}},
+)
+def find_conversation(
+    session: SessionDep,
+    channel: Channel,
+    external_id: Annotated[str, Query(min_length=1, max_length=128)],
+) -> ConversationRead:
+    """The open conversation of a channel user, without opening one (404 when there
+    is none): the gateway's history of a page that may never have said anything."""
+    conversation = service.find_open(session, channel=channel, external_id=external_id)
+    if conversation is None:
+        raise NotFound("No open conversation", code="no_open_conversation")
+    return views.to_read(session, conversation)
 
 
 @service_router.post("/conversations", response_model=ConversationRead)
@@ -90,14 +109,14 @@ def open_conversation(
         channel=conversation_in.channel,
         external_id=conversation_in.external_id,
     )
-    return service.to_read(session, conversation)
+    return views.to_read(session, conversation)
 
 
 @service_router.get("/conversations/{conversation_id}", response_model=ConversationRead)
 def get_conversation(session: SessionDep, conversation_id: int) -> ConversationRead:
     """Status, customer (masked name), verification and the agent holding it."""
     conversation = service.get(session, conversation_id=conversation_id)
-    return service.to_read(session, conversation)
+    return views.to_read(session, conversation)
 
 
 @service_router.post(
@@ -121,7 +140,7 @@ def record_message(
     )
     pending(session).hint(conversation_hint(conversation_id))
     notify.after_commit(session)
-    return MessageRead.model_validate(message)
+    return views.message_read(session, message)
 
 
 @service_router.post(
@@ -146,7 +165,7 @@ def record_understanding(
         sentiment=understanding_in.sentiment,
         settings=settings,
     )
-    return MessageRead.model_validate(message)
+    return views.message_read(session, message)
 
 
 @service_router.get(
@@ -162,7 +181,7 @@ def list_messages(
     messages = service.list_messages(
         session, conversation_id=conversation_id, after_id=after_id, limit=limit
     )
-    return _message_list([MessageRead.model_validate(m) for m in messages])
+    return _message_list(views.message_reads(session, messages))
 
 
 @service_router.post(
@@ -176,7 +195,7 @@ def close_conversation(
         session, conversation_id=conversation_id
     )
     notify.after_commit(session)
-    return service.to_read(session, conversation)
+    return views.to_read(session, conversation)
 
 
 @agent_router.get("/conversations/{conversation_id}", response_model=ConversationRead)
@@ -186,7 +205,7 @@ def agent_get_conversation(
     """A conversation the agent may see (their own, their customer's, their team's)."""
     conversation = service.get(session, conversation_id=conversation_id)
     service.ensure_can_access(session, agent, conversation)
-    return service.to_read(session, conversation, mask=False)
+    return views.to_read(session, conversation, mask=False)
 
 
 @agent_router.get(
@@ -209,7 +228,7 @@ def agent_list_messages(
         limit=limit,
         include_private=True,
     )
-    return _message_list([MessageRead.model_validate(m) for m in messages])
+    return _message_list(views.message_reads(session, messages))
 
 
 @agent_router.get(
@@ -257,7 +276,7 @@ def agent_send(
         session, conversation_id=conversation_id, agent=agent, text=message_in.text
     )
     notify.after_commit(session)
-    return MessageRead.model_validate(message)
+    return views.message_read(session, message)
 
 
 @agent_router.post(
@@ -277,7 +296,7 @@ def agent_note(
         session, conversation_id=conversation_id, agent=agent, text=note_in.text
     )
     notify.after_commit(session)
-    return MessageRead.model_validate(message)
+    return views.message_read(session, message)
 
 
 @agent_router.get(

@@ -78,6 +78,9 @@ class MessageRead(BaseModel):
     conversation_id: int
     sender: Sender
     agent_id: int | None
+    agent: AgentRef | None = Field(
+        None, description="the agent who wrote it (name and employee number)"
+    )
     text: str
     sentiment: float | None
     intent: str | None

@@ -10,18 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_backend.agents.access import ensure_can_access_customer, is_supervisor
-from crm_backend.conversations.schemas import (
-    AgentRef,
-    ConversationRead,
-    CustomerMessageCreate,
-)
+from crm_backend.conversations.schemas import CustomerMessageCreate
 from crm_backend.conversations.understanding import (
     NEGATIVE_SENTIMENT,
     record_negative_chat,
 )
 from crm_backend.core.config import Settings
 from crm_backend.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from crm_backend.core.masking import mask_name
 from crm_backend.models import (
     Agent,
     Conversation,
@@ -290,40 +285,6 @@ def open_escalation_id(session: Session, *, conversation_id: int) -> int | None:
         )
         .order_by(Escalation.id.desc())
         .limit(1)
-    )
-
-
-def agent_ref(session: Session, agent_id: int | None) -> AgentRef | None:
-    """The named agent behind an id, for views."""
-    agent = session.get(Agent, agent_id) if agent_id is not None else None
-    return AgentRef.model_validate(agent) if agent is not None else None
-
-
-def to_read(
-    session: Session, conversation: Conversation, *, mask: bool = True
-) -> ConversationRead:
-    """The conversation's view; the bot gets the customer's name masked."""
-    customer = (
-        session.get(Customer, conversation.customer_id)
-        if conversation.customer_id is not None
-        else None
-    )
-    name = customer.name if customer is not None else None
-    return ConversationRead(
-        id=conversation.id,
-        channel=conversation.channel,
-        external_id=conversation.external_id,
-        status=conversation.status,
-        verification_level=conversation.verification_level,
-        verified_at=conversation.verified_at,
-        customer_id=conversation.customer_id,
-        customer_name=mask_name(name) if mask else name,
-        assigned_agent=agent_ref(session, conversation.assigned_agent_id),
-        open_escalation_id=open_escalation_id(session, conversation_id=conversation.id),
-        started_at=conversation.started_at,
-        last_message_at=conversation.last_message_at,
-        last_customer_message_at=conversation.last_customer_message_at,
-        closed_at=conversation.closed_at,
     )
 
 

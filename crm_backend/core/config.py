@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER_SECRETS = {"", "changeme", "dev-service-token", "dev-secret-key"}
@@ -44,6 +44,22 @@ class Settings(BaseSettings):
     gateway_timeout_seconds: float = Field(2.0, gt=0)
     # Redis pub/sub for the console hub across CRM workers; empty = in-process hub
     redis_url: str = ""
+    # the console websocket: pages of other origins (comma-separated, e.g.
+    # ``https://console.example.com``) besides the CRM's own; how often an open
+    # socket re-checks its login session
+    console_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list
+    )
+    console_session_check_seconds: float = Field(60.0, gt=0)
+
+    @field_validator("console_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return [str(v).strip().rstrip("/").lower() for v in value if str(v).strip()]
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

@@ -6,7 +6,13 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
 
-from fastapi import Cookie, Depends, Header
+from fastapi import Depends
+from fastapi.security import (
+    APIKeyCookie,
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,19 +49,41 @@ SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def _bearer(authorization: str | None) -> str | None:
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip() or None
-    return None
+# OpenAPI security schemes, so /docs offers "Authorize" for both audiences. None
+# raises on its own (auto_error=False): a missing or wrong credential is answered
+# with the API's own 401 error body.
+service_bearer = HTTPBearer(
+    scheme_name="ServiceToken",
+    description="The service token of the bot, gateway and action server "
+    "(`CRM_SERVICE_TOKEN`).",
+    auto_error=False,
+)
+service_token_header = APIKeyHeader(
+    name="X-Service-Token",
+    scheme_name="ServiceTokenHeader",
+    description="The service token in a header of its own (alternative to Bearer).",
+    auto_error=False,
+)
+agent_bearer = HTTPBearer(
+    scheme_name="AgentBearer",
+    description="The `token` answered by `POST /api/v1/agent/auth/login`.",
+    auto_error=False,
+)
+agent_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="AgentSessionCookie",
+    description="The console's session cookie, set by the login.",
+    auto_error=False,
+)
 
 
 def require_service(
     settings: SettingsDep,
-    authorization: Annotated[str | None, Header()] = None,
-    x_service_token: Annotated[str | None, Header()] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(service_bearer)],
+    header_token: Annotated[str | None, Depends(service_token_header)],
 ) -> None:
     """Only the bot, gateway and action server hold the service token."""
-    token = x_service_token or _bearer(authorization)
+    token = header_token or (bearer.credentials if bearer is not None else None)
     if not token or not same(token, settings.service_token):
         raise Unauthorized("A valid service token is required")
 
@@ -63,13 +91,22 @@ def require_service(
 ServiceDep = Depends(require_service)
 
 
-def current_agent(
-    session: SessionDep,
-    authorization: Annotated[str | None, Header()] = None,
-    crm_session: Annotated[str | None, Cookie()] = None,
-) -> Agent:
-    """The logged-in agent, from a bearer token or the console's session cookie."""
-    token = _bearer(authorization) or crm_session
+def agent_token(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(agent_bearer)],
+    cookie: Annotated[str | None, Depends(agent_cookie)],
+) -> str | None:
+    """The agent's session token: the bearer header wins over the cookie."""
+    if bearer is not None and bearer.credentials.strip():
+        return bearer.credentials.strip()
+    return cookie or None
+
+
+AgentTokenDep = Annotated[str | None, Depends(agent_token)]
+
+
+def agent_for_token(session: Session, token: str | None) -> Agent:
+    """The active agent whose live login session ``token`` is, or ``Unauthorized``
+    (``Forbidden`` for a departed agent)."""
     if not token:
         raise Unauthorized("Please log in")
     row = session.execute(
@@ -85,6 +122,11 @@ def current_agent(
     if agent.status != AgentStatus.active:
         raise Forbidden("This account is no longer active")
     return agent
+
+
+def current_agent(session: SessionDep, token: AgentTokenDep) -> Agent:
+    """The logged-in agent, from a bearer token or the console's session cookie."""
+    return agent_for_token(session, token)
 
 
 CurrentAgent = Annotated[Agent, Depends(current_agent)]

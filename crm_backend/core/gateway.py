@@ -1,12 +1,14 @@
 """CRM → gateway events: ``POST {CRM_GATEWAY_URL}/internal/events``, once, after commit.
 
 A failed post is logged (without the text) and not retried: the message is in the
-transcript and the customer's page loads the history when it reconnects.
+transcript and the customer's page loads the history when it reconnects. Every post
+goes through the app's one :class:`GatewayClient` (keep-alive connections).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -65,18 +67,39 @@ def handback_event(
     }
 
 
-def post_events(events: Iterable[dict[str, Any]], settings: Settings) -> int:
-    """Post each event in order; returns how many the gateway accepted (2xx)."""
-    events = list(events)
-    if not events or not settings.gateway_url:
-        return 0
-    url = settings.gateway_url.rstrip("/") + EVENTS_PATH
-    headers = {"Authorization": f"Bearer {settings.service_token}"}
-    delivered = 0
-    with httpx.Client(timeout=settings.gateway_timeout_seconds) as client:
+class GatewayClient:
+    """The CRM's one keep-alive HTTP client to the gateway, shared by every request
+    and the offer sweep (threads: httpx's pool is thread-safe). Created on first
+    use, so a CRM without a gateway opens nothing; closed by the app's lifespan."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._http: httpx.Client | None = None
+
+    def _client(self) -> httpx.Client:
+        with self._lock:
+            if self._http is None:
+                self._http = httpx.Client()
+            return self._http
+
+    def post_events(self, events: Iterable[dict[str, Any]], settings: Settings) -> int:
+        """Post each event in order; returns how many the gateway accepted (2xx)."""
+        events = list(events)
+        if not events or not settings.gateway_url:
+            return 0
+        # URL, token and timeout are read per batch: settings may differ per app.
+        url = settings.gateway_url.rstrip("/") + EVENTS_PATH
+        headers = {"Authorization": f"Bearer {settings.service_token}"}
+        client = self._client()
+        delivered = 0
         for event in events:
             try:
-                response = client.post(url, json=event, headers=headers)
+                response = client.post(
+                    url,
+                    json=event,
+                    headers=headers,
+                    timeout=settings.gateway_timeout_seconds,
+                )
             except httpx.HTTPError as exc:
                 log.warning(
                     "gateway event %s for conversation %s not delivered: %s",
@@ -94,4 +117,16 @@ def post_events(events: Iterable[dict[str, Any]], settings: Settings) -> int:
                     event.get("conversation_id"),
                     response.status_code,
                 )
-    return delivered
+        return delivered
+
+    @property
+    def is_open(self) -> bool:
+        """True once the first event opened the client (and until :meth:`close`)."""
+        return self._http is not None
+
+    def close(self) -> None:
+        """Close the connections; a later post opens a new client."""
+        with self._lock:
+            http, self._http = self._http, None
+        if http is not None:
+            http.close()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from crm_backend.claims import service as claims
 from crm_backend.conversations import chat
 from crm_backend.conversations import service as conversations
-from crm_backend.conversations.schemas import MessageRead
+from crm_backend.conversations.views import agent_ref, message_reads
 from crm_backend.customers import service as customers
 from crm_backend.escalations import routing, service
 from crm_backend.escalations.schemas import (
@@ -79,11 +79,11 @@ def to_brief(session: Session, escalation: Escalation) -> EscalationBrief:
         verification_level=conversation.verification_level,
         priority=escalation.priority,
         priority_reasons=[PriorityReason(**r) for r in escalation.priority_reasons],
-        target_agent=conversations.agent_ref(session, escalation.target_agent_id),
+        target_agent=agent_ref(session, escalation.target_agent_id),
         target_team=team_ref(session, escalation.target_team_id),
-        offered_agent=conversations.agent_ref(session, escalation.offered_agent_id),
+        offered_agent=agent_ref(session, escalation.offered_agent_id),
         offer_expires_at=escalation.offer_expires_at,
-        assigned_agent=conversations.agent_ref(session, escalation.assigned_agent_id),
+        assigned_agent=agent_ref(session, escalation.assigned_agent_id),
         queued_at=escalation.queued_at,
         accepted_at=escalation.accepted_at,
         transferred_at=escalation.transferred_at,
@@ -100,10 +100,10 @@ def to_brief(session: Session, escalation: Escalation) -> EscalationBrief:
             if customer_id is not None
             else None
         ),
-        transcript=[
-            MessageRead.model_validate(m)
-            for m in chat.recent(
+        transcript=message_reads(
+            session,
+            chat.recent(
                 session, conversation_id=conversation.id, limit=TRANSCRIPT_TURNS
-            )
-        ],
+            ),
+        ),
     )

@@ -24,6 +24,7 @@ from crm_backend.console.dispatch import deliver
 from crm_backend.console.hub import Hub
 from crm_backend.core.config import Settings
 from crm_backend.core.db import get_sessionmaker
+from crm_backend.core.gateway import GatewayClient
 from crm_backend.core.outbox import take
 from crm_backend.escalations import offers
 from crm_backend.models import Agent, Escalation
@@ -85,6 +86,8 @@ def sweep_once(
     settings: Settings,
     hub: Hub | None = None,
     sessions: Callable[[], Session] | None = None,
+    *,
+    gateway: GatewayClient | None = None,
 ) -> Swept:
     """Sweep in a session of its own, commit, then deliver hints and events."""
     session = (sessions or get_sessionmaker())()
@@ -98,7 +101,7 @@ def sweep_once(
         outbox = take(session)
         session.close()
     if outbox:
-        deliver(outbox, settings=settings, hub=hub)
+        deliver(outbox, settings=settings, hub=hub, gateway=gateway)
     return swept
 
 
@@ -106,11 +109,15 @@ async def run_sweeper(
     settings: Settings,
     hub: Hub | None = None,
     sessions: Callable[[], Session] | None = None,
+    *,
+    gateway: GatewayClient | None = None,
 ) -> None:
     """Sweep every ``offer_sweep_seconds`` until cancelled (the app's lifespan)."""
     while True:
         try:
-            swept = await asyncio.to_thread(sweep_once, settings, hub, sessions)
+            swept = await asyncio.to_thread(
+                sweep_once, settings, hub, sessions, gateway=gateway
+            )
             if swept.expired or swept.offered:
                 log.info(
                     "offer sweep: %d expired, %d offered",

@@ -18,6 +18,7 @@ from crm_backend.models.enums import (
     EscalationOutcome,
     EscalationStatus,
     EscalationTrigger,
+    Sender,
     VerificationLevel,
 )
 from crm_backend.policies.schemas import PolicyRead
@@ -131,6 +132,13 @@ class EscalationListItem(BaseModel):
     queue_score: int = Field(0, description="priority + minutes waited (queue order)")
     callback: bool
     callback_due_at: datetime | None
+    last_message_preview: str | None = Field(
+        None,
+        description="the conversation's latest message (no private notes) on one "
+        "line, cut to 60 characters",
+    )
+    last_message_sender: Sender | None = None
+    last_message_at: datetime | None = None
 
 
 class EscalationList(BaseModel):

@@ -3,10 +3,12 @@ console's queue rows."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from crm_backend.conversations import service as conversations
+from crm_backend.conversations.views import agent_ref
 from crm_backend.core.masking import mask_name
 from crm_backend.escalations import routing, service
 from crm_backend.escalations.schemas import (
@@ -15,7 +17,7 @@ from crm_backend.escalations.schemas import (
     PriorityReason,
     TeamRef,
 )
-from crm_backend.models import Agent, Customer, Escalation, Team
+from crm_backend.models import Agent, Customer, Escalation, Message, Team
 from crm_backend.models.base import utcnow
 from crm_backend.models.enums import EscalationStatus
 
@@ -79,10 +81,10 @@ def to_read(
         topic=escalation.topic,
         priority=escalation.priority,
         priority_reasons=[PriorityReason(**r) for r in escalation.priority_reasons],
-        target_agent=conversations.agent_ref(session, escalation.target_agent_id),
+        target_agent=agent_ref(session, escalation.target_agent_id),
         target_team=team_ref(session, escalation.target_team_id),
-        offered_agent=conversations.agent_ref(session, escalation.offered_agent_id),
-        assigned_agent=conversations.agent_ref(session, escalation.assigned_agent_id),
+        offered_agent=agent_ref(session, escalation.offered_agent_id),
+        assigned_agent=agent_ref(session, escalation.assigned_agent_id),
         queue_position=position,
         estimated_wait_minutes=wait,
         callback=due is not None,
@@ -109,10 +111,54 @@ def _names(
     return {row_id: name for row_id, name in rows}
 
 
+PREVIEW_CHARS = 60
+
+
+def preview(text: str, *, limit: int = PREVIEW_CHARS) -> str:
+    """One line of at most ``limit`` characters (an ellipsis marks the cut)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _shown_text(message: Message) -> str:
+    # a clicked quick reply was recorded as its payload; the customer saw the label
+    metadata = (message.payload or {}).get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("display"), str):
+        return str(metadata["display"])
+    return message.text
+
+
+def _last_message_fields(message: Message | None) -> dict[str, Any]:
+    if message is None:
+        return {}
+    return {
+        "last_message_preview": preview(_shown_text(message)),
+        "last_message_sender": message.sender,
+        "last_message_at": message.created_at,
+    }
+
+
+def last_messages(session: Session, conversation_ids: set[int]) -> dict[int, Message]:
+    """Each conversation's latest message that is not a private note (one query)."""
+    if not conversation_ids:
+        return {}
+    latest = (
+        select(func.max(Message.id))
+        .where(
+            Message.conversation_id.in_(conversation_ids),
+            Message.private.is_(False),
+        )
+        .group_by(Message.conversation_id)
+    )
+    rows = session.scalars(select(Message).where(Message.id.in_(latest)))
+    return {m.conversation_id: m for m in rows}
+
+
 def to_list_items(
     session: Session, escalations: list[Escalation]
 ) -> list[EscalationListItem]:
-    """Console rows, with masked customer names and target names loaded in bulk."""
+    """Console rows, with masked customer names, target names and each
+    conversation's latest message loaded in bulk."""
     customer_ids = {e.customer_id for e in escalations if e.customer_id is not None}
     agent_ids = {
         agent_id
@@ -124,6 +170,7 @@ def to_list_items(
     names = _names(session, Customer.id, Customer.name, customer_ids)
     agents = _names(session, Agent.id, Agent.name, agent_ids)
     teams = _names(session, Team.id, Team.name, team_ids)
+    last = last_messages(session, {e.conversation_id for e in escalations})
     now = utcnow()
     return [
         EscalationListItem(
@@ -150,6 +197,7 @@ def to_list_items(
             queue_score=service.queue_score(e, now=now),
             callback=service.callback_due_at(e) is not None,
             callback_due_at=service.callback_due_at(e),
+            **_last_message_fields(last.get(e.conversation_id)),
         )
         for e in escalations
     ]

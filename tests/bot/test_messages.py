@@ -82,15 +82,15 @@ def test_history_shows_a_clicked_quick_replys_label_and_the_agent() -> None:
     customer = from_transcript(
         {"id": 1, "sender": "customer", "text": "/affirm",
          "payload": {"metadata": {"display": "是的"}}},
-        {},
     )  # fmt: skip
     assert customer.text == "是的" and customer.sender == "customer"
     agent = from_transcript(
-        {"id": 2, "sender": "agent", "text": "您好", "agent_id": 3, "payload": None},
-        {3: AGENT},
-    )
+        {"id": 2, "sender": "agent", "text": "您好", "agent_id": 3, "payload": None,
+         "agent": {"id": 3, "name": AGENT.name, "employee_no": AGENT.employee_no,
+                   "presence": "online"}},
+    )  # fmt: skip
     assert agent.agent == AGENT
-    unknown = from_transcript({"id": 3, "sender": "robot", "text": "?"}, {})
+    unknown = from_transcript({"id": 3, "sender": "robot", "text": "?"})
     assert unknown.sender == "system"
 
 

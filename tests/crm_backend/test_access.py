@@ -62,10 +62,10 @@ def test_unassigned_or_unknown_customer_refused(session, world):
 
 
 def test_ended_assignment_no_longer_grants_access(session, world):
-    from crm_backend.agents import service
+    from crm_backend.agents import assignments
 
     customer = make_customer(session, agent=world["me"])
-    service.assign_customer(
+    assignments.assign_customer(
         session, customer_id=customer.id, agent_id=world["stranger"].id, reason="x"
     )
     assert not can_access_customer(session, world["me"], customer.id)

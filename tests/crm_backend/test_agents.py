@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import event, func, insert, select
 
-from crm_backend.agents import flows, service
+from crm_backend.agents import assignments, auth, flows, service
 from crm_backend.agents.load import agent_loads
 from crm_backend.core.errors import Conflict, NotFound, Unprocessable
 from crm_backend.models import (
@@ -190,12 +190,12 @@ def test_load_and_assignment_counts(session):
     make_customer(session, agent=a)
     make_customer(session, agent=a)
     make_conversation(session, agent=b, status=ConversationStatus.agent)
-    assert service.open_assignment_counts(session, agent_ids=[a.id, b.id]) == {
+    assert assignments.open_assignment_counts(session, agent_ids=[a.id, b.id]) == {
         a.id: 2,
         b.id: 0,
     }
     assert agent_loads(session, [a.id, b.id]) == {a.id: 0, b.id: 1}
-    assert service.open_assignment_counts(session, agent_ids=[]) == {}
+    assert assignments.open_assignment_counts(session, agent_ids=[]) == {}
     assert agent_loads(session, []) == {}
 
 
@@ -214,7 +214,7 @@ def test_assign_customer_keeps_history_and_moves_policies(session):
     mine = make_policy(session, holder=customer, agent=old)
     foreign = make_policy(session, holder=customer, agent=other)
     later = utcnow() + timedelta(minutes=1)
-    row = service.assign_customer(
+    row = assignments.assign_customer(
         session,
         customer_id=customer.id,
         agent_id=new.id,
@@ -224,7 +224,7 @@ def test_assign_customer_keeps_history_and_moves_policies(session):
     )
     assert row.agent_id == new.id and row.assigned_by_id == boss.id
     assert row.assigned_at == later and row.reason == "manual"
-    history = service.list_assignments(session, customer_id=customer.id)
+    history = assignments.list_assignments(session, customer_id=customer.id)
     assert [(h.agent_id, h.ended_at) for h in history] == [
         (new.id, None),
         (old.id, later),
@@ -240,33 +240,33 @@ def test_assign_customer_keeps_history_and_moves_policies(session):
 def test_assign_first_time_and_same_agent_is_a_no_op(session):
     agent = make_agent(session)
     customer = make_customer(session)
-    first = service.assign_customer(
+    first = assignments.assign_customer(
         session, customer_id=customer.id, agent_id=agent.id, reason="initial"
     )
-    again = service.assign_customer(
+    again = assignments.assign_customer(
         session, customer_id=customer.id, agent_id=agent.id, reason="manual"
     )
     assert again.id == first.id
-    assert len(service.list_assignments(session, customer_id=customer.id)) == 1
+    assert len(assignments.list_assignments(session, customer_id=customer.id)) == 1
 
 
 def test_assign_refuses_unknown_and_departed(session):
     customer = make_customer(session)
     departed = make_agent(session, status=AgentStatus.departed)
     with pytest.raises(NotFound):
-        service.assign_customer(
+        assignments.assign_customer(
             session, customer_id=987654, agent_id=departed.id, reason="x"
         )
     with pytest.raises(NotFound):
-        service.assign_customer(
+        assignments.assign_customer(
             session, customer_id=customer.id, agent_id=987654, reason="x"
         )
     with pytest.raises(Conflict):
-        service.assign_customer(
+        assignments.assign_customer(
             session, customer_id=customer.id, agent_id=departed.id, reason="x"
         )
     with pytest.raises(NotFound):
-        service.list_assignments(session, customer_id=987654)
+        assignments.list_assignments(session, customer_id=987654)
 
 
 def test_assign_endpoint_supervisor_only(client, session):
@@ -330,7 +330,7 @@ def test_departure_spreads_customers_least_loaded_first(session, settings):
         make_policy(session, holder=c, agent=leaver, product=product) for c in customers
     ]
     old_rows = {c.id: _open(session, c.id)[0].id for c in customers}
-    login_session = service.login(
+    login_session = auth.login(
         session,
         employee_no=leaver.employee_no,
         password=PASSWORD,

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_backend.agents import service
+from crm_backend.agents import auth
 from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.deps import SessionDep
 from crm_backend.core.errors import Conflict, Forbidden, Locked, Unauthorized
@@ -286,12 +286,12 @@ def test_failures_survive_the_error_response(rollback_client, session):
 def test_service_login_and_lock(session, settings):
     agent = make_agent(session)
     no = agent.employee_no
-    token, row, who = service.login(
+    token, row, who = auth.login(
         session, employee_no=no, password=PASSWORD, settings=settings, now=T0
     )
     assert who.id == agent.id and row.token_hash == token_digest(token)
     with pytest.raises(Unauthorized):
-        service.login(
+        auth.login(
             session,
             employee_no=no,
             password="x",
@@ -299,21 +299,21 @@ def test_service_login_and_lock(session, settings):
             now=T0 + timedelta(seconds=1),
         )
     for _ in range(2):
-        service.record_login_attempt(
+        auth.record_login_attempt(
             session, employee_no=no, success=False, now=T0 + timedelta(seconds=2)
         )
     later = T0 + timedelta(seconds=3)
-    service.ensure_login_allowed(session, employee_no=no, now=later)
+    auth.ensure_login_allowed(session, employee_no=no, now=later)
     with pytest.raises(Locked) as locked:
-        service.ensure_login_allowed(session, employee_no=no, now=later, max_failures=3)
+        auth.ensure_login_allowed(session, employee_no=no, now=later, max_failures=3)
     assert locked.value.extra == {"retry_after_minutes": 15}
     # outside the window the failures no longer count
-    service.ensure_login_allowed(
+    auth.ensure_login_allowed(
         session, employee_no=no, now=T0 + timedelta(minutes=16), max_failures=3
     )
     # a success after them resets the count
-    service.record_login_attempt(session, employee_no=no, success=True, now=later)
-    service.ensure_login_allowed(
+    auth.record_login_attempt(session, employee_no=no, success=True, now=later)
+    auth.ensure_login_allowed(
         session, employee_no=no, now=later + timedelta(seconds=1), max_failures=1
     )
 
@@ -321,7 +321,7 @@ def test_service_login_and_lock(session, settings):
 def test_service_login_refuses_departed(session, settings):
     agent = make_agent(session, status=AgentStatus.departed)
     with pytest.raises(Forbidden):
-        service.login(
+        auth.login(
             session, employee_no=agent.employee_no, password=PASSWORD, settings=settings
         )
 
@@ -329,8 +329,8 @@ def test_service_login_refuses_departed(session, settings):
 def test_service_revoke_sessions_counts_live_ones(session, settings):
     agent = make_agent(session)
     for _ in range(2):
-        service.login(
+        auth.login(
             session, employee_no=agent.employee_no, password=PASSWORD, settings=settings
         )
-    assert service.revoke_sessions(session, agent_id=agent.id, now=T0) == 2
-    assert service.revoke_sessions(session, agent_id=agent.id, now=T0) == 0
+    assert auth.revoke_sessions(session, agent_id=agent.id, now=T0) == 2
+    assert auth.revoke_sessions(session, agent_id=agent.id, now=T0) == 0

@@ -10,13 +10,18 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
 from crm_backend.console.hub import Hub, RedisHub
+from crm_backend.core.config import Settings
 from crm_backend.core.outbox import Hint, conversation_hint, presence_hint, queue_hint
+from crm_backend.models import AgentSession
+from crm_backend.models.base import utcnow
 from tests.crm_backend.takeover import (
     AGENT_URL,
     SERVICE_URL,
@@ -52,6 +57,65 @@ def test_no_or_bad_cookie_is_closed_4401(client):
     with client.websocket_connect(WS) as ws, pytest.raises(WebSocketDisconnect) as exc:
         ws.receive_json()
     assert exc.value.code == 4401
+
+
+def _closed_with(ws: Any) -> int:
+    with pytest.raises(WebSocketDisconnect) as exc:
+        ws.receive_json()
+    return int(exc.value.code)
+
+
+def test_a_page_of_another_origin_is_closed_4403(client, session, settings):
+    cookie_login(client, make_agent(session, team=make_team(session)))
+    foreign = {"origin": "https://evil.example"}
+    with client.websocket_connect(WS, headers=foreign) as ws:
+        assert _closed_with(ws) == 4403
+    # the CRM's own pages (Origin host = Host), with or without a trailing slash
+    for origin in ("http://testserver", "http://TESTSERVER/"):
+        with client.websocket_connect(WS, headers={"origin": origin}) as ws:
+            assert ws.receive_json() == {"type": "ready"}
+    settings.console_allowed_origins = ["https://console.example.com"]
+    allowed = {"origin": "https://console.example.com"}
+    with client.websocket_connect(WS, headers=allowed) as ws:
+        assert ws.receive_json() == {"type": "ready"}
+    with client.websocket_connect(WS, headers=foreign) as ws:
+        assert _closed_with(ws) == 4403
+
+
+def test_allowed_origins_setting_takes_a_comma_separated_list(monkeypatch):
+    monkeypatch.setenv(
+        "CRM_CONSOLE_ALLOWED_ORIGINS", "https://a.example/, HTTPS://B.example"
+    )
+    assert Settings().console_allowed_origins == [
+        "https://a.example",
+        "https://b.example",
+    ]
+
+
+def test_a_revoked_session_is_closed_on_the_next_message(client, session):
+    cookie_login(client, make_agent(session, team=make_team(session)))
+    with client.websocket_connect(WS) as ws:
+        assert ws.receive_json() == {"type": "ready"}
+        assert client.post(f"{AGENT_URL}/auth/logout").status_code == 204
+        ws.send_json({"type": "unwatch", "conversation_id": 1})
+        assert _closed_with(ws) == 4401
+
+
+def test_an_expired_session_is_closed_by_the_periodic_check(client, session, settings):
+    settings.console_session_check_seconds = 0.5
+    agent = make_agent(session, team=make_team(session))
+    cookie_login(client, agent)
+    with client.websocket_connect(WS) as ws:
+        assert ws.receive_json() == {"type": "ready"}
+        # well before the first check: the test and the socket share one session
+        login_session = session.scalars(
+            select(AgentSession).where(AgentSession.agent_id == agent.id)
+        ).one()
+        login_session.expires_at = utcnow() - timedelta(seconds=1)
+        session.flush()
+        started = time.monotonic()
+        assert _closed_with(ws) == 4401
+        assert time.monotonic() - started < 5
 
 
 def test_queue_hints_reach_the_team_and_not_others(client, session, service_headers):

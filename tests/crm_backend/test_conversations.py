@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_backend.conversations import service
+from crm_backend.conversations import service, views
 from crm_backend.conversations.schemas import CustomerMessageCreate
 from crm_backend.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from crm_backend.models import (
@@ -484,9 +484,9 @@ def test_find_open_and_open_escalation_id(session):
     assert closed.id
     assert service.open_escalation_id(session, conversation_id=conversation.id) is None
     agent = make_agent(session, presence=Presence.online)
-    assert service.agent_ref(session, agent.id).name == agent.name  # type: ignore[union-attr]
-    assert service.agent_ref(session, None) is None
-    assert service.to_read(session, conversation).verification_level == (
+    assert views.agent_ref(session, agent.id).name == agent.name  # type: ignore[union-attr]
+    assert views.agent_ref(session, None) is None
+    assert views.to_read(session, conversation).verification_level == (
         VerificationLevel.none
     )
 

@@ -1,8 +1,9 @@
 """The hand-back and the satisfaction survey through Rasa's HTTP API and REST channel.
 
 What the gateway does on the CRM's ``handback`` event (docs/takeover.md) is done here
-by hand: resume + action_listen on the tracker, then trigger EXTERNAL_handback with
-the escalation's id. The escalation is closed through the CRM's service API (the
+by hand: resume + action_listen on the tracker (Rasa's event for the latter is
+``{"event": "action", "name": "action_listen"}``), then trigger EXTERNAL_handback
+with the escalation's id. The escalation is closed through the CRM's service API (the
 agent console's resolve comes with the gateway issue). The score typed in words is
 stored with the CRM; a customer who asks something else is answered, not trapped.
 """
@@ -45,7 +46,7 @@ def _handed_over_and_back(
     resumed = httpx.post(
         f"{server.url}/conversations/{sender}/tracker/events",
         params=params,
-        json=[{"event": "resume"}, {"event": "action_listen"}],
+        json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
         timeout=30,
     )
     resumed.raise_for_status()

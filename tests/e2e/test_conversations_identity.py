@@ -64,6 +64,7 @@ def test_contact_changes_only_after_the_code(
     say(rasa_server, sender, ZHOU_QIANG[0])
     sent = say(rasa_server, sender, ZHOU_QIANG[1])
     assert "验证码已发送至138****8005" in sent, sent
+    assert "验证码是6位数字" not in sent, sent  # nothing was typed yet
 
     code = outbox_code(live_crm.database_url, customer)
     assert code and len(code) == 6

@@ -96,6 +96,7 @@ def test_debit_card_changes_only_after_the_code(
     say(rasa_server, sender, WU_XIUYING[0])
     sent = say(rasa_server, sender, WU_XIUYING[1])
     assert "验证码已发送至138****8006" in sent, sent
+    assert "验证码是6位数字" not in sent, sent  # nothing was typed yet
 
     code = outbox_code(live_crm.database_url, customer)
     assert code

@@ -123,6 +123,16 @@ def test_the_form_reads_typed_scores(domain) -> None:
     assert slot_values(events) == {names.CSAT_SCORE: SKIPPED}
 
 
+def test_opening_the_form_is_no_answer(domain) -> None:
+    # action_handback empties csat_score; the form validates it when it opens
+    asked = {names.CSAT_ESCALATION_ID: 7, names.REQUESTED_SLOT: names.CSAT_SCORE}
+    events, messages = run(
+        ValidateCsatForm(), tracker(asked, {names.CSAT_SCORE: None}), domain
+    )
+    assert slot_values(events) == {names.CSAT_SCORE: None}
+    assert messages == []
+
+
 def test_without_an_escalation_there_is_nothing_to_ask(domain) -> None:
     events, _ = run(ValidateCsatForm(), tracker({}), domain)
     assert slot_values(events) == {names.REQUESTED_SLOT: None}

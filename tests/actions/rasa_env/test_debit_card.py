@@ -308,6 +308,24 @@ def test_a_bank_correction_while_the_number_is_asked(domain) -> None:
     assert messages == []  # no "wrong number": it was a correction
 
 
+def test_opening_the_form_complains_about_nothing(domain) -> None:
+    # start_card_change empties the slots; the form validates them when it opens
+    opened = {
+        names.STEP_UP_PURPOSE: names.PURPOSE_CHANGE_BANK,
+        names.REQUESTED_SLOT: names.OTP_CODE,
+    }
+    emptied = {
+        names.OTP_CODE: None,
+        names.DEBIT_POLICY: None,
+        names.DEBIT_BANK: None,
+        names.DEBIT_ACCOUNT: None,
+    }
+    form = tracker(opened, emptied, form=names.STEP_UP_FORM)
+    events, messages = run(ValidateStepUpForm(), form, domain)
+    assert messages == []
+    assert slot_values(events)[names.REQUESTED_SLOT] == names.OTP_CODE
+
+
 def test_calling_it_off_forgets_everything(domain) -> None:
     events, messages = run(ActionStepUpCancel(), tracker({}), domain)
     assert [m["response"] for m in messages] == ["utter_step_up_cancelled"]

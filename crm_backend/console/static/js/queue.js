@@ -1,6 +1,6 @@
 // The left pane: 排队中 / 我的会话 / 全部, with priority, waiting time and unread marks.
 import { $$, empty, h, replace } from "./dom.js";
-import { clock, duration, label, priorityBand, since, TOPIC } from "./format.js";
+import { clock, duration, label, priorityBand, SENDER, since, TOPIC } from "./format.js";
 
 /** Whether an escalation is offered to (or targets) this agent personally. */
 export function offeredTo(item, agentId) {
@@ -21,6 +21,18 @@ function targetText(item, agentId) {
   if (offered && team) return `${team} · 已派${offered}`;
   if (item.target_agent_name) return `专属 · ${item.target_agent_name}`;
   return team || "待分配";
+}
+
+/** The conversation's latest message on one line ("客户：……"), or null. */
+function previewLine(item) {
+  if (!item.last_message_preview) return null;
+  const who = label(SENDER, item.last_message_sender);
+  return h(
+    "div",
+    { class: "qitem-preview", title: clock(item.last_message_at) },
+    h("span", { class: "qitem-preview-who" }, `${who}：`),
+    item.last_message_preview,
+  );
 }
 
 export class QueueList {
@@ -66,7 +78,14 @@ export class QueueList {
 
   matches(item) {
     if (!this.filter) return true;
-    const hay = [item.customer_name, item.trigger_label, item.target_team_name, item.target_agent_name, item.reason]
+    const hay = [
+      item.customer_name,
+      item.trigger_label,
+      item.target_team_name,
+      item.target_agent_name,
+      item.reason,
+      item.last_message_preview,
+    ]
       .filter(Boolean)
       .join(" ")
       .toLowerCase();
@@ -117,6 +136,7 @@ export class QueueList {
         item.topic ? h("span", { class: "tag" }, label(TOPIC, item.topic)) : null,
         item.callback ? h("span", { class: "tag tag-warn" }, "待回电") : null,
       ),
+      previewLine(item),
       h("div", { class: "qitem-bottom" }, h("span", { class: mine ? "qitem-target is-me" : "qitem-target" }, targetText(item, this.agentId))),
     );
   }

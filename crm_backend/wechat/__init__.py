@@ -1,0 +1,1 @@
+"""wechat domain: the 48-hour customer-service window and undeliverable messages."""
