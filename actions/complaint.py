@@ -99,6 +99,15 @@ GENERIC_COMPLAINT = re.compile(
     r"^(我)?(要|想|需要)?(投诉|反映|反馈|举报|申诉)(一下|下)?(你们)?[。！!，,~～\s]*$"
 )
 SUBMITTED = names.COMPLAINT_SUBMITTED
+# words that say a value given before was wrong
+CORRECTION = re.compile(r"改成|改为|换成|应该是|不是|选错|搞错|弄错|错了|更正|纠正")
+
+
+def is_category_correction(message: dict[str, Any]) -> bool:
+    """True for "改成服务态度"-like messages: a category entity and a correction."""
+    entities = message.get("entities") or []
+    named = any(e.get("entity") == names.COMPLAINT_CATEGORY for e in entities)
+    return named and bool(CORRECTION.search(str(message.get("text") or "")))
 
 
 def category_code(value: Any) -> str | None:
@@ -286,8 +295,12 @@ class ValidateComplaintForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """The whole message, when it says something."""
+        """The whole message, when it says something (a correction is no story)."""
         text = str(value or "").strip()
+        if is_category_correction(tracker.latest_message or {}):
+            # "类别选错了，应该是服务态度": the category slot took it (from its entity);
+            # ask for the description again rather than keep this as one
+            return {names.COMPLAINT_DESCRIPTION: None}
         if len(text) < 4 or GENERIC_COMPLAINT.match(text):
             dispatcher.utter_message(response="utter_complaint_description_short")
             return {names.COMPLAINT_DESCRIPTION: None}

@@ -76,6 +76,16 @@ def agent_ref(data: Any) -> AgentRef | None:
     )
 
 
+def conversation_state(data: dict[str, Any]) -> ConversationState:
+    """A ``ConversationState`` from the CRM's ``ConversationRead`` JSON."""
+    return ConversationState(
+        id=int(data["id"]),
+        status=str(data["status"]),
+        open_escalation_id=data.get("open_escalation_id"),
+        assigned_agent=agent_ref(data.get("assigned_agent")),
+    )
+
+
 class CrmClient:
     """One method per use case; explicit timeouts; typed results and errors."""
 
@@ -181,12 +191,7 @@ class CrmClient:
     async def conversation(self, *, conversation_id: int) -> ConversationState:
         """A conversation's status and its open escalation."""
         data = await self._call("GET", f"/conversations/{conversation_id}")
-        return ConversationState(
-            id=int(data["id"]),
-            status=str(data["status"]),
-            open_escalation_id=data.get("open_escalation_id"),
-            assigned_agent=agent_ref(data.get("assigned_agent")),
-        )
+        return conversation_state(data)
 
     async def find_conversation(
         self, *, channel: str, external_id: str
@@ -199,12 +204,7 @@ class CrmClient:
             if exc.status_code == 404:
                 return None
             raise
-        return ConversationState(
-            id=int(data["id"]),
-            status=str(data["status"]),
-            open_escalation_id=data.get("open_escalation_id"),
-            assigned_agent=agent_ref(data.get("assigned_agent")),
-        )
+        return conversation_state(data)
 
     async def escalation(self, *, escalation_id: int) -> EscalationState:
         """An escalation's status and its current notice for the customer."""

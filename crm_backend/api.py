@@ -22,6 +22,7 @@ DOMAINS = (
     "escalations",
     "analytics",
     "console",
+    "wechat",
 )
 
 

@@ -33,7 +33,8 @@ RASA_PYTHON = RASA_BIN / "python"
 # fewer than ~30 DIET epochs leave held-out phrasings near the fallback threshold.
 TEST_EPOCHS = 30
 TRAIN_TIMEOUT = 900
-READY_TIMEOUT = 120
+# loading the model takes long on a busy 2-core machine
+READY_TIMEOUT = 300
 
 _models: dict[str, Path] = {}
 

@@ -14,6 +14,7 @@ from crm_backend.core.gateway import message_event
 from crm_backend.core.outbox import conversation_hint, pending
 from crm_backend.models import Agent, Conversation, Customer, Message
 from crm_backend.models.enums import ConversationStatus, Sender
+from crm_backend.wechat import service as wechat
 
 
 def announce(
@@ -53,6 +54,7 @@ def send(session: Session, *, conversation_id: int, agent: Agent, text: str) -> 
             "Only the agent holding the conversation may write to the customer",
             code="not_holder",
         )
+    wechat.ensure_window_open(session, conversation, agent=agent, text=text)
     message = service.record_message(
         session,
         conversation_id=conversation.id,

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     gateway_timeout_seconds: float = Field(2.0, gt=0)
     # Redis pub/sub for the console hub across CRM workers; empty = in-process hub
     redis_url: str = ""
+    # WeChat accepts customer-service messages this long after the customer wrote
+    wechat_window_hours: float = Field(48, gt=0)
     # the console websocket: pages of other origins (comma-separated, e.g.
     # ``https://console.example.com``) besides the CRM's own; how often an open
     # socket re-checks its login session

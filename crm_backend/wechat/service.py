@@ -23,7 +23,7 @@ from crm_backend.escalations import routing
 from crm_backend.escalations import service as escalations
 from crm_backend.models import Agent, Conversation, Message
 from crm_backend.models.base import utcnow
-from crm_backend.models.enums import Channel, Sender
+from crm_backend.models.enums import Channel, ConversationStatus, Sender
 from crm_backend.wechat.schemas import UndeliveredCreate, UndeliveredRead
 
 WINDOW_CLOSED = 45015  # WeChat's "response out of time limit"
@@ -85,6 +85,8 @@ def register_callback(
                 session, escalation, kind="callback", note=note, actor_id=agent.id
             )
             pending(session).hint(escalations.audience(session, escalation))
+    if conversation.status == ConversationStatus.closed:
+        return due
     conversations.record_message(
         session,
         conversation_id=conversation.id,

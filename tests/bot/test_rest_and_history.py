@@ -105,14 +105,21 @@ async def test_history_holds_every_side_of_the_open_conversation(
     assert ids == sorted(ids)
 
 
-def test_history_of_an_unknown_session_is_empty(gateway: Gateway) -> None:
+def test_history_of_an_unknown_session_is_empty(
+    gateway: Gateway, crm_reader: CrmReader
+) -> None:
+    session_id = uuid.uuid4().hex
     response = httpx.get(
-        f"{gateway.url}/api/history",
-        params={"session_id": uuid.uuid4().hex},
-        timeout=10,
+        f"{gateway.url}/api/history", params={"session_id": session_id}, timeout=10
     )
     assert response.status_code == 200
     assert response.json()["messages"] == []
+    assert response.json()["status"] == "bot"
+    # reading the history opened no conversation in the CRM
+    found = crm_reader.http.get(
+        "/conversations", params={"channel": "web", "external_id": session_id}
+    )
+    assert found.status_code == 404
 
 
 @pytest.mark.parametrize("session_id", ["short", "../etc/passwd", "x" * 65])

@@ -65,6 +65,35 @@ def test_service_api_requires_token(client, service_headers) -> None:
         "/api/v1/service/customers/999999", headers={"Authorization": "Bearer nope"}
     )
     assert bad.status_code == 401
+    token = service_headers["Authorization"].split(" ", 1)[1]
+    own_header = client.get(
+        "/api/v1/service/customers/999999", headers={"X-Service-Token": token}
+    )
+    assert own_header.status_code == 404
+    basic = client.get(
+        "/api/v1/service/customers/999999", headers={"Authorization": f"Basic {token}"}
+    )
+    assert basic.status_code == 401
+
+
+def test_openapi_offers_authorize_for_both_audiences(client) -> None:
+    spec = client.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["ServiceToken"]["type"] == "http"
+    assert schemes["ServiceToken"]["scheme"] == "bearer"
+    assert schemes["AgentBearer"]["scheme"] == "bearer"
+    assert schemes["AgentSessionCookie"]["in"] == "cookie"
+    assert schemes["AgentSessionCookie"]["name"] == "crm_session"
+    service_op = spec["paths"]["/api/v1/service/customers/{customer_id}"]["get"]
+    assert {"ServiceToken": []} in service_op["security"]
+    # the token is a security scheme, no longer a header parameter of every call
+    names = {p["name"].lower() for p in service_op.get("parameters", [])}
+    assert not names & {"authorization", "x-service-token"}
+    me = spec["paths"]["/api/v1/agent/me"]["get"]
+    assert {"AgentBearer": []} in me["security"]
+    assert {"AgentSessionCookie": []} in me["security"]
+    assert not {p["name"] for p in me.get("parameters", [])} & {"crm_session"}
+    assert "security" not in spec["paths"]["/api/v1/agent/auth/login"]["post"]
 
 
 def test_agent_api_requires_login(client) -> None:

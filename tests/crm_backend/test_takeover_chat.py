@@ -4,9 +4,12 @@ the gateway receives (a real HTTP receiver on loopback)."""
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from crm_backend.conversations import canned
+from crm_backend.core.gateway import GatewayClient
+from crm_backend.main import create_app
 from crm_backend.models import CannedReply, CustomerSignal, Message
 from crm_backend.models.enums import Gender, SignalKind
 from tests.crm_backend.takeover import (
@@ -327,3 +330,27 @@ def test_a_failed_request_sends_nothing(client, session, service_headers, settin
         )
         assert lost.status_code == 409
         assert len(gateway.wait_for(2, timeout=0.3)) == 1
+
+
+def test_events_share_one_client_that_the_app_closes(settings):
+    event = {"type": "message", "conversation_id": 1}
+    with gateway_receiver() as gateway:
+        settings.gateway_url = gateway.url
+        app = create_app(settings)
+        with TestClient(app):
+            shared: GatewayClient = app.state.gateway
+            assert not shared.is_open  # opened on first use only
+            assert shared.post_events([event], settings) == 1
+            http = shared._http
+            assert shared.post_events([event, event], settings) == 2
+            assert shared._http is http  # one keep-alive client, not one per batch
+        assert not shared.is_open
+        assert len(gateway.wait_for(3)) == 3
+
+
+def test_no_gateway_url_opens_no_client(settings):
+    shared = GatewayClient()
+    settings.gateway_url = ""
+    assert shared.post_events([{"type": "message"}], settings) == 0
+    assert not shared.is_open
+    shared.close()  # closing an unopened client is fine

@@ -119,6 +119,23 @@ def test_policy_slot_accepts_a_number_or_none() -> None:
     ) == {names.COMPLAINT_POLICY: "P3100000000001"}
 
 
+def test_a_category_correction_is_not_taken_as_the_description() -> None:
+    form = ValidateComplaintForm()
+    dispatcher = CollectingDispatcher()
+    text = "类别选错了，应该是服务态度"
+    entity = {"entity": "complaint_category", "value": "服务态度"}
+    tracker = _tracker({}, text=text, intent="inform", entities=[entity])
+    assert form.validate_complaint_description(text, dispatcher, tracker, {}) == {
+        names.COMPLAINT_DESCRIPTION: None
+    }
+    assert dispatcher.messages == []  # the form simply asks for the story again
+    story = "理赔员说话很难听，还挂我电话"
+    plain = _tracker({}, text=story, intent="complain")
+    assert form.validate_complaint_description(story, dispatcher, plain, {}) == {
+        names.COMPLAINT_DESCRIPTION: story
+    }
+
+
 def test_submit_opens_one_ticket_with_deadlines(live_crm: LiveCrm) -> None:
     before = _crm_get(live_crm, f"/customers/{ZHANG_WEI}/tickets")["items"]
     slots = {

@@ -44,6 +44,7 @@ const MESSAGES = {
   not_found: "记录不存在或已被处理",
   validation_error: "输入内容不符合要求",
   over_capacity: "已达接待上限",
+  wechat_window_closed: "客户已超过48小时未发消息，无法通过微信触达（已为您创建回电任务）",
 };
 
 /** A short Chinese explanation of an API error for a toast. */
