@@ -92,7 +92,9 @@ class RasaClient:
 
     async def resume(self, *, sender: str) -> None:
         """Un-pause the conversation and make the bot listen (one call)."""
-        events = [{"event": "resume"}, {"event": "action_listen"}]
+        # Rasa's event schema: an action event named action_listen (there is no
+        # "action_listen" event type; Rasa answers 400 to one).
+        events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         await self._call("POST", f"/conversations/{sender}/tracker/events", json=events)
 
     async def trigger_intent(

@@ -28,8 +28,9 @@ current offers. An offer not accepted in time (or declined) goes to the next suc
 agent who has not had it since the last transfer; nobody left: it waits in the team
 queue (every member may accept it) until someone has room.
 
-Call-back: within working hours (Mon-Fri 09:00-18:00 Asia/Shanghai) two hours from
-now, otherwise 09:00 on the next working day (public holidays are not modelled).
+Call-back: two working hours from now (Mon-Fri 09:00-18:00 Asia/Shanghai), so the
+promise is one a person can keep: 12:00 → 14:00, 17:30 → 10:30 next working day, after
+hours → 11:00 on the next working day (public holidays are not modelled).
 Estimated wait: ``queue position × 4`` minutes (a deliberately simple, documented
 rule until handling times are measured).
 """
@@ -295,17 +296,27 @@ def in_working_hours(moment: datetime) -> bool:
     return local.weekday() in WORKDAYS and WORKDAY_START <= local.time() < WORKDAY_END
 
 
-def callback_due(now: datetime) -> datetime:
-    """Two hours from now in working hours, else 09:00 on the next working day (UTC)."""
-    if in_working_hours(now):
-        return now + CALLBACK_WITHIN
-    local = now.astimezone(SHANGHAI)
+def _next_workday_start(local: datetime) -> datetime:
+    """The start of the working time at or after ``local`` (Shanghai)."""
     day = local.date()
-    if not (day.weekday() in WORKDAYS and local.time() < WORKDAY_START):
+    if not (day.weekday() in WORKDAYS and local.time() < WORKDAY_END):
         day += timedelta(days=1)
     while day.weekday() not in WORKDAYS:
         day += timedelta(days=1)
-    return datetime.combine(day, WORKDAY_START, tzinfo=SHANGHAI).astimezone(UTC)
+    start = datetime.combine(day, WORKDAY_START, tzinfo=SHANGHAI)
+    return max(start, local)
+
+
+def callback_due(now: datetime) -> datetime:
+    """``CALLBACK_WITHIN`` of working time after ``now`` (UTC)."""
+    left = CALLBACK_WITHIN
+    moment = _next_workday_start(now.astimezone(SHANGHAI))
+    while True:
+        day_end = datetime.combine(moment.date(), WORKDAY_END, tzinfo=SHANGHAI)
+        if moment + left <= day_end:
+            return (moment + left).astimezone(UTC)
+        left -= day_end - moment
+        moment = _next_workday_start(day_end)
 
 
 def describe_time(moment: datetime, *, now: datetime) -> str:

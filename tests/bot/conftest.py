@@ -38,6 +38,10 @@ __all__ = [
 RASA_TOKEN = "stand-in-rasa-token"
 SLOW_SECONDS = 2.5  # longer than the gateway's Rasa timeout in these tests
 HANDBACK_TEXT = "感谢您的耐心等待，请为本次服务打分（1-5 分）。"
+# Event types Rasa's tracker events API accepts (the ones the gateway may send).
+KNOWN_EVENTS = frozenset(
+    {"resume", "pause", "action", "user", "bot", "slot", "restart"}
+)
 
 
 # ---- the Rasa stand-in ----------------------------------------------------------
@@ -151,6 +155,14 @@ def _handler(stand_in: RasaStandIn) -> type[BaseHTTPRequestHandler]:
             if query.get("token") != [stand_in.token]:
                 return self._reply(401, {"status": "failure"})
             if path.endswith("/tracker/events"):
+                # Like Rasa: only known event types, an action event needs a name.
+                events = body if isinstance(body, list) else [body]
+                for event in events:
+                    kind = event.get("event") if isinstance(event, dict) else None
+                    if kind not in KNOWN_EVENTS or (
+                        kind == "action" and not event.get("name")
+                    ):
+                        return self._reply(400, {"status": "failure", "event": event})
                 return self._reply(200, {"events": body})
             if path.endswith("/trigger_intent"):
                 sender = path.split("/")[2]

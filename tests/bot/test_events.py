@@ -164,7 +164,7 @@ async def test_handback_resumes_rasa_and_delivers_and_records_the_bot(
         sender = str(conversation_id)
         events = rasa_stand_in.got("/tracker/events", sender=sender)
         assert [e["body"] for e in events] == [
-            [{"event": "resume"}, {"event": "action_listen"}]
+            [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         ]
         triggers = rasa_stand_in.got("/trigger_intent", sender=sender)
         assert triggers[0]["body"]["name"] == "EXTERNAL_handback"

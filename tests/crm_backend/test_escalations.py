@@ -257,13 +257,13 @@ def test_nobody_online_promises_a_call_back_next_morning(
     conversation = make_conversation(session, customer=customer)
     response = _escalate(client, service_headers, conversation, slots={"a": 1})
     body = response.json()
-    due = datetime(2026, 3, 4, 9, 0, tzinfo=SHANGHAI)
+    due = datetime(2026, 3, 4, 11, 0, tzinfo=SHANGHAI)
     assert body["callback"] is True
     assert datetime.fromisoformat(body["callback_due_at"]) == due
     assert body["target_agent"]["name"] == "吴昊"
     assert body["status"] == "queued"
     assert body["estimated_wait_minutes"] is None
-    assert "吴昊" in body["notice"] and "明天 09:00" in body["notice"]
+    assert "吴昊" in body["notice"] and "明天 11:00" in body["notice"]
     escalation = session.get(Escalation, body["id"])
     assert escalation is not None
     assert escalation.slots["a"] == 1
@@ -694,21 +694,28 @@ def test_call_back_times():
     def due(local: datetime) -> datetime:
         return routing.callback_due(local.astimezone(UTC)).astimezone(SHANGHAI)
 
-    assert due(TUESDAY_22) == datetime(2026, 3, 4, 9, 0, tzinfo=SHANGHAI)
+    assert due(TUESDAY_22) == datetime(2026, 3, 4, 11, 0, tzinfo=SHANGHAI)
     assert due(datetime(2026, 3, 3, 7, 0, tzinfo=SHANGHAI)) == datetime(
-        2026, 3, 3, 9, 0, tzinfo=SHANGHAI
+        2026, 3, 3, 11, 0, tzinfo=SHANGHAI
     )
     assert due(datetime(2026, 3, 6, 22, 0, tzinfo=SHANGHAI)) == datetime(
-        2026, 3, 9, 9, 0, tzinfo=SHANGHAI
+        2026, 3, 9, 11, 0, tzinfo=SHANGHAI
     )
     assert due(datetime(2026, 3, 7, 10, 0, tzinfo=SHANGHAI)) == datetime(
-        2026, 3, 9, 9, 0, tzinfo=SHANGHAI
+        2026, 3, 9, 11, 0, tzinfo=SHANGHAI
     )
-    assert due(datetime(2026, 3, 3, 17, 59, tzinfo=SHANGHAI)) == datetime(
-        2026, 3, 3, 19, 59, tzinfo=SHANGHAI
+    # Late in the day the two working hours run on into the next morning.
+    assert due(datetime(2026, 3, 3, 17, 30, tzinfo=SHANGHAI)) == datetime(
+        2026, 3, 4, 10, 30, tzinfo=SHANGHAI
+    )
+    assert due(datetime(2026, 3, 6, 17, 0, tzinfo=SHANGHAI)) == datetime(
+        2026, 3, 9, 10, 0, tzinfo=SHANGHAI
+    )
+    assert due(datetime(2026, 3, 3, 16, 0, tzinfo=SHANGHAI)) == datetime(
+        2026, 3, 3, 18, 0, tzinfo=SHANGHAI
     )
     assert due(datetime(2026, 3, 3, 18, 0, tzinfo=SHANGHAI)) == datetime(
-        2026, 3, 4, 9, 0, tzinfo=SHANGHAI
+        2026, 3, 4, 11, 0, tzinfo=SHANGHAI
     )
     now = TUESDAY_NOON
     assert routing.describe_time(now + timedelta(days=5), now=now) == "3月8日 12:00"

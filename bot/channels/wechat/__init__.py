@@ -19,7 +19,7 @@ from bot.channels.wechat.channel import WechatChannel, WechatConfig
 from bot.channels.wechat.dedupe import Dedupe
 from bot.channels.wechat.delivery import ApiSink, Courier, CrmReport
 from bot.channels.wechat.endpoint import router
-from bot.channels.wechat.messages import CHANNEL
+from bot.channels.wechat.messages import CHANNEL, mask_query
 from bot.channels.wechat.quick import QuickReplies
 from bot.channels.wechat.store import MemoryStore, RedisStore, Store
 from bot.config import Settings
@@ -29,6 +29,19 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = ["Wechat", "attach", "router"]
+
+
+class MaskOpenids(logging.Filter):
+    """Masks the ``openid`` WeChat puts in the callback URL (uvicorn's access log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's arguments; never drops a record."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                mask_query(a) if isinstance(a, str) and "openid=" in a else a
+                for a in record.args
+            )
+        return True
 
 
 class Wechat:
@@ -54,6 +67,9 @@ def attach(
         return None
     # httpx logs request URLs at INFO; WeChat's carry the secret and the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, MaskOpenids) for f in access.filters):
+        access.addFilter(MaskOpenids())
     store: Store = RedisStore(redis) if redis is not None else MemoryStore()
     wechat_http = httpx.AsyncClient(
         base_url=settings.wechat_api_base,

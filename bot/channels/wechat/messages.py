@@ -409,3 +409,11 @@ def mask_openid(openid: str) -> str:
     if len(openid) <= 6:
         return "****"
     return f"{openid[:4]}****{openid[-2:]}"
+
+
+_OPENID_PARAM = re.compile(r"(?<=[?&]openid=)[^&\s\"]*")
+
+
+def mask_query(text: str) -> str:
+    """A logged URL with WeChat's ``openid`` query parameter masked."""
+    return _OPENID_PARAM.sub(lambda m: mask_openid(m.group(0)), text)

@@ -10,15 +10,17 @@ echoed (``收到：…``). Every request is kept, so tests count turns per sende
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -31,6 +33,7 @@ from tests.bot.wechat.fake_api import FakeWechat, Server, running_fake_wechat
 from tests.bot.wechat.player import AES_KEY, APP_ID, APP_SECRET, TOKEN, WechatServer
 from tests.live_crm import LiveCrm, free_port, start_crm
 
+T = TypeVar("T")
 RASA_TOKEN = "wechat-stand-in-token"
 PASSIVE_SECONDS = 2.0  # the gateway's passive window in these tests
 SLOW = 3.5  # a turn this slow misses it
@@ -322,6 +325,13 @@ def supervisor(wx_crm: LiveCrm) -> Iterator[httpx.Client]:
     client.headers["Authorization"] = f"Bearer {response.json()['token']}"
     yield client
     client.close()
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: Playwright's sync API keeps a loop
+    running in the main thread of a worker that also ran browser tests."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def redis_url() -> str:

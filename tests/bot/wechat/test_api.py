@@ -23,7 +23,7 @@ from bot.channels.wechat.api import (
 )
 from bot.channels.wechat.dedupe import Dedupe
 from bot.channels.wechat.store import MemoryStore, RedisStore, Store
-from tests.bot.wechat.conftest import redis_url
+from tests.bot.wechat.conftest import redis_url, run_async
 from tests.bot.wechat.fake_api import FakeWechat, running_fake_wechat
 from tests.bot.wechat.player import new_openid
 from tests.live_crm import free_port
@@ -86,7 +86,7 @@ def test_a_message_goes_out_as_utf8(fake: FakeWechat) -> None:
         async with client(fake) as api:
             await api.send_text("oA", "您好，王芳为您服务")
 
-    asyncio.run(run())
+    run_async(run())
     assert [(s.openid, s.content, s.raw_utf8) for s in fake.sent] == [
         ("oA", "您好，王芳为您服务", True)
     ]
@@ -99,7 +99,7 @@ def test_concurrent_senders_fetch_one_token(fake: FakeWechat) -> None:
         async with client(fake) as api:
             await asyncio.gather(*(api.send_text(f"o{i}", "并发") for i in range(20)))
 
-    asyncio.run(run())
+    run_async(run())
     assert fake.token_fetches == 1 and len(fake.sent) == 20
 
 
@@ -115,7 +115,7 @@ def test_processes_sharing_redis_fetch_one_token(fake: FakeWechat) -> None:
         async with store_factory("redis") as stores:
             await asyncio.gather(*(process(stores, name) for name in "abc"))
 
-    asyncio.run(run())
+    run_async(run())
     assert fake.token_fetches == 1 and len(fake.sent) == 15
 
 
@@ -126,7 +126,7 @@ def test_an_expired_token_is_refreshed_once(fake: FakeWechat) -> None:
             fake.expire_tokens()
             await asyncio.gather(api.send_text("oA", "二"), api.send_text("oB", "三"))
 
-    asyncio.run(run())
+    run_async(run())
     assert fake.token_fetches == 2
     assert sorted(s.content for s in fake.sent) == ["一", "三", "二"]
     assert ("token", 42001) in fake.refused
@@ -139,7 +139,7 @@ def test_busy_is_retried_with_backoff(fake: FakeWechat) -> None:
         async with client(fake) as api:
             await api.send_text("oA", "稍后")
 
-    asyncio.run(run())
+    run_async(run())
     assert [s.content for s in fake.sent] == ["稍后"]
     assert [code for _, code in fake.refused] == [-1, -1]
 
@@ -157,7 +157,7 @@ def test_a_closed_window_and_a_bad_secret_are_errors(fake: FakeWechat) -> None:
                 await api.send_text("oA", "x")
             assert refused.value.errcode == 40125
 
-    asyncio.run(run())
+    run_async(run())
     assert fake.sent == []
 
 
@@ -170,7 +170,7 @@ def test_an_unreachable_wechat_is_reported() -> None:
             with pytest.raises(WechatUnavailable):
                 await api.send_text("oA", "x")
 
-    asyncio.run(run())
+    run_async(run())
 
 
 # ---- the de-duplication protocol ----------------------------------------------
@@ -200,7 +200,7 @@ def test_a_quick_turn_is_claimed_by_the_newest_waiter(backend: str) -> None:
         claimed = await asyncio.gather(*waiters)
         return claimed, await turn
 
-    claimed, by_api = asyncio.run(run())
+    claimed, by_api = run_async(run())
     assert claimed == [None, '["r"]'] and by_api is False
 
 
@@ -218,5 +218,5 @@ def test_a_slow_turn_goes_to_the_api_once(backend: str) -> None:
         waits = [dedupe.wait(key, deadline=deadline) for _ in range(3)]
         return list(await asyncio.gather(*waits)), await turn
 
-    claimed, by_api = asyncio.run(run())
+    claimed, by_api = run_async(run())
     assert claimed == [None, None, None] and by_api is True

@@ -191,3 +191,5 @@ def test_outgoing_messages_round_trip_through_json() -> None:
 
 def test_openids_are_masked_for_logs() -> None:
     assert wm.mask_openid("oWx1234567890abcdefghijklmnop") == "oWx1****op"
+    logged = "/wechat?signature=ab&openid=oWx1234567890abcdefghijklmnop&nonce=1"
+    assert wm.mask_query(logged) == "/wechat?signature=ab&openid=oWx1****op&nonce=1"

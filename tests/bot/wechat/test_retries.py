@@ -5,6 +5,7 @@ across a gateway restart and across gateway processes sharing Redis."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -18,6 +19,7 @@ from tests.bot.wechat.conftest import (
     CrmDb,
     SlowRasa,
     redis_url,
+    run_async,
     start_wechat_gateway,
 )
 from tests.bot.wechat.fake_api import FakeWechat
@@ -43,7 +45,7 @@ def test_a_retry_storm_runs_one_turn_and_gives_one_reply(
     wx: WechatServer, crm_db: CrmDb, slow_rasa: SlowRasa, fake_wechat: FakeWechat
 ) -> None:
     openid = new_openid()
-    answers = asyncio.run(storm([wx], text_xml(openid, "风暴", new_msg_id())))
+    answers = run_async(storm([wx], text_xml(openid, "风暴", new_msg_id())))
     assert sorted(a.text or "success" for a in answers) == [
         "success",
         "success",
@@ -73,7 +75,7 @@ def test_retries_of_a_slow_turn_start_no_second_turn_and_send_once(
 ) -> None:
     openid = new_openid()
     xml = text_xml(openid, f"#sleep {SLOW}", new_msg_id())
-    answers = asyncio.run(storm([wx], xml))
+    answers = run_async(storm([wx], xml))
     assert [a.body for a in answers] == ["success"] * 3
     assert fake_wechat.wait_for(openid) == ["慢回复"]
     assert wx.post(xml).body == "success"  # WeChat's last retry, after the turn
@@ -96,7 +98,7 @@ def test_a_retry_arriving_while_the_turn_runs_carries_the_reply(
             retry = await wx.apost(client, xml)
             return await first, retry
 
-    first, retry = asyncio.run(first_then_retry())
+    first, retry = run_async(first_then_retry())
     assert (first.body, retry.text) == ("success", "慢回复")
     assert len(slow_rasa.turns(crm_db.conversation_id(openid))) == 1
     assert fake_wechat.to(openid) == []
@@ -184,7 +186,7 @@ def test_a_storm_over_two_processes_runs_one_turn_and_replies_once(
 ) -> None:
     servers = [WechatServer(g.url) for g in redis_pair]
     openid = new_openid()
-    answers = asyncio.run(storm(servers, text_xml(openid, message, new_msg_id()), 4))
+    answers = run_async(storm(servers, text_xml(openid, message, new_msg_id()), 4))
     passive = [a.text for a in answers if a.text]
     conversation_id = crm_db.conversation_id(openid)
     if message.startswith("#sleep"):
@@ -193,5 +195,5 @@ def test_a_storm_over_two_processes_runs_one_turn_and_replies_once(
     else:
         assert passive == ["收到：跨进程"]
     assert len(slow_rasa.turns(conversation_id)) == 1
-    asyncio.run(asyncio.sleep(0.5))
+    time.sleep(0.5)
     assert len(passive) + len(fake_wechat.to(openid)) == 1
