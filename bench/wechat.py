@@ -260,6 +260,10 @@ def write_report(data: dict[str, Any]) -> None:
         f"Run {data['finished_at']} on {data['machine']}; written by"
         " `make bench-wechat` (bench/wechat.py starts and stops the whole stack).",
         "",
+        "Load average (1, 5, 15 min) of the machine before the run"
+        f" {data['load_average']['before']}, after {data['load_average']['after']}"
+        " (other work on the machine shares its cores).",
+        "",
         f"Stack: CRM on {data['database']}, Rasa model `{data['model']}`, action"
         " server, gateway (`uvicorn bot.main:app`, one process, no Redis), the fake"
         " WeChat API of tests/bot/wechat; everything on loopback. WeChat's server"
@@ -309,6 +313,7 @@ def main() -> None:
     if not args.model.exists():
         sys.exit(f"no Rasa model at {args.model}: run `make train` first")
     WORKDIR.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
     gateway_bench.WORKDIR = WORKDIR  # rasa_stack writes its endpoints and logs here
     print("==> starting the CRM (demo book), the action server and Rasa")
     crm = start_crm(WORKDIR / "crm", customers=200)
@@ -322,6 +327,10 @@ def main() -> None:
         finished_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=f"{platform.machine()}, {os.cpu_count()} cores,"
         f" Python {platform.python_version()}",
+        load_average={
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in os.getloadavg()],
+        },
         database="PostgreSQL"
         if crm.database_url.startswith("postgresql")
         else "SQLite",

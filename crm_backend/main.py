@@ -20,6 +20,7 @@ from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.errors import install_handlers
 from crm_backend.core.gateway import GatewayClient
 from crm_backend.escalations.jobs import run_sweeper
+from crm_backend.tickets.jobs import run_ticket_sweeper
 
 SWAGGER_STATIC = "/static/swagger-ui"
 # Swagger UI 5 (OpenAPI 3.1) as shipped inside the swagger-ui-py wheel; located
@@ -42,9 +43,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.offer_sweep_enabled
         else None
     )
+    ticket_sweeper = (
+        asyncio.create_task(run_ticket_sweeper(settings), name="ticket-sweep")
+        if settings.ticket_sweep_enabled
+        else None
+    )
     try:
         yield
     finally:
+        if ticket_sweeper is not None:
+            ticket_sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticket_sweeper
         if sweeper is not None:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

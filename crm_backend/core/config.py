@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     offer_timeout_seconds: int = Field(60, ge=5)
     offer_sweep_seconds: float = Field(5.0, gt=0)
     offer_sweep_enabled: bool = True
+    # the complaint breach job (flag SLA breaches, raise them to the supervisor)
+    ticket_sweep_seconds: float = Field(60.0, gt=0)
+    ticket_sweep_enabled: bool = True
     # the gateway's base URL for CRM → gateway events; empty = no gateway
     gateway_url: str = ""
     gateway_timeout_seconds: float = Field(2.0, gt=0)

@@ -20,7 +20,7 @@ from crm_backend.models.customer import (
 )
 from crm_backend.models.premium import Payment, PremiumBill
 from crm_backend.models.product import Beneficiary, Policy, Product
-from crm_backend.models.ticket import SlaPolicy, Ticket, TicketEvent
+from crm_backend.models.ticket import SlaPolicy, Ticket, TicketEvent, TicketNotice
 
 __all__ = [
     "Agent",
@@ -48,5 +48,6 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketEvent",
+    "TicketNotice",
     "VerificationAttempt",
 ]

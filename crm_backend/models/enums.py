@@ -130,6 +130,8 @@ class TicketStatus(StrEnum):
     received = "received"
     acknowledged = "acknowledged"
     investigating = "investigating"
+    # the agent asked the customer for information; the SLA clock keeps running
+    awaiting_customer = "awaiting_customer"
     resolved = "resolved"
     closed = "closed"
 
@@ -138,7 +140,17 @@ OPEN_TICKET_STATUSES = (
     TicketStatus.received,
     TicketStatus.acknowledged,
     TicketStatus.investigating,
+    TicketStatus.awaiting_customer,
 )
+
+
+class TicketRemedy(StrEnum):
+    """What the customer gets when a complaint is resolved."""
+
+    refund = "refund"
+    correction = "correction"
+    apology = "apology"
+    rejected = "rejected"
 
 
 class AgentRole(StrEnum):

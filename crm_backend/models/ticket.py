@@ -8,7 +8,12 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_backend.models.base import Base, TimestampMixin, str_enum, utcnow
-from crm_backend.models.enums import Severity, TicketCategory, TicketStatus
+from crm_backend.models.enums import (
+    Severity,
+    TicketCategory,
+    TicketRemedy,
+    TicketStatus,
+)
 
 
 class SlaPolicy(Base):
@@ -55,6 +60,19 @@ class Ticket(TimestampMixin, Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     outcome: Mapped[str | None] = mapped_column(Text)
+    # set once by the breach job: the supervisor the breached ticket was raised to
+    escalated_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id"), index=True
+    )
+    escalated_at: Mapped[datetime | None]
+    # the named verbs' last times; the proposal and the remedy the customer is told
+    customer_updated_at: Mapped[datetime | None]
+    info_requested_at: Mapped[datetime | None]
+    proposed_at: Mapped[datetime | None]
+    proposal: Mapped[str | None] = mapped_column(Text)
+    remedy: Mapped[TicketRemedy | None] = mapped_column(str_enum(TicketRemedy))
+    refund_fen: Mapped[int | None]
+    remedy_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class TicketEvent(Base):
@@ -73,3 +91,22 @@ class TicketEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     customer_visible: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketNotice(Base):
+    """A message owed to the customer about a visible step of their ticket; the
+    gateway or the bot delivers it and marks it delivered."""
+
+    __tablename__ = "ticket_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    # the channel the ticket came in on; the one it went out on once delivered
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]

@@ -18,13 +18,18 @@ from crm_backend.models.enums import (
     TicketCategory,
     TicketStatus,
 )
-from crm_backend.tickets import lifecycle, service
+from crm_backend.tickets import lifecycle, notices, service, stats
 from crm_backend.tickets.schemas import (
     EVENT_LABELS,
     AssignIn,
     BreachSummary,
     CustomerEventRead,
+    CustomerTextIn,
+    DeliveredIn,
     NoteIn,
+    NoticeList,
+    NoticeRead,
+    ProposeIn,
     ReopenIn,
     ResolveIn,
     TicketCreate,
@@ -34,6 +39,7 @@ from crm_backend.tickets.schemas import (
     TicketFollowUp,
     TicketList,
     TicketRead,
+    TicketStats,
     TicketSummary,
     VerbIn,
 )
@@ -104,6 +110,38 @@ def customer_tickets(customer_id: int, session: SessionDep) -> TicketCustomerLis
     return TicketCustomerList(items=items, open_count=open_count)
 
 
+@service_router.get("/customers/{customer_id}/notices", response_model=NoticeList)
+def customer_notices(
+    customer_id: int, session: SessionDep, undelivered: bool = False
+) -> NoticeList:
+    """The customer's ticket notices, oldest first (``undelivered=1``: pending)."""
+    rows = notices.for_customer(
+        session, customer_id=customer_id, undelivered=undelivered
+    )
+    return NoticeList(items=[NoticeRead.model_validate(n) for n in rows])
+
+
+@service_router.post(
+    "/customers/{customer_id}/notices/{notice_id}/delivered",
+    response_model=NoticeRead,
+)
+def notice_delivered(
+    customer_id: int,
+    notice_id: int,
+    session: SessionDep,
+    body: DeliveredIn | None = None,
+) -> NoticeRead:
+    """Mark a notice delivered (idempotent: the first delivery time stays)."""
+    notice = notices.mark_delivered(
+        session,
+        customer_id=customer_id,
+        notice_id=notice_id,
+        at=utcnow(),
+        channel=body.channel if body else None,
+    )
+    return NoticeRead.model_validate(notice)
+
+
 @agent_router.get("", response_model=TicketList)
 def list_tickets(
     agent: CurrentAgent,
@@ -148,6 +186,19 @@ def breaches(
         session, now=utcnow(), include_closed=include_closed
     )
     return BreachSummary.model_validate(summary)
+
+
+@agent_router.get("/stats", response_model=TicketStats)
+def ticket_stats(
+    agent: CurrentAgent,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> TicketStats:
+    """Backlog, breach rate, average hours to acknowledge and to resolve, by team
+    and by category (supervisors only)."""
+    if not is_supervisor(agent):
+        raise Forbidden("Only supervisors see the ticket statistics")
+    return TicketStats.model_validate(stats.summary(session, now=utcnow(), days=days))
 
 
 @agent_router.get("/{ticket_id}", response_model=TicketDetail)
@@ -220,6 +271,45 @@ def resolve_ticket(
         actor=agent,
         outcome=body.outcome,
         note=body.note,
+        remedy=body.remedy,
+        refund_fen=body.refund_fen,
+        remedy_reason=body.remedy_reason,
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/update", response_model=TicketDetail)
+def update_ticket(
+    ticket_id: int, body: CustomerTextIn, agent: CurrentAgent, session: SessionDep
+) -> TicketDetail:
+    """Tell the customer how it is going (no status change; a notice is left)."""
+    ticket = lifecycle.update(
+        session, ticket=_locked(session, ticket_id, agent), actor=agent, text=body.text
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/request-info", response_model=TicketDetail)
+def request_info_ticket(
+    ticket_id: int, body: CustomerTextIn, agent: CurrentAgent, session: SessionDep
+) -> TicketDetail:
+    """→ awaiting_customer with what the customer should supply (SLA keeps running)."""
+    ticket = lifecycle.request_info(
+        session, ticket=_locked(session, ticket_id, agent), actor=agent, text=body.text
+    )
+    return _detail(session, ticket)
+
+
+@agent_router.post("/{ticket_id}/propose", response_model=TicketDetail)
+def propose_ticket(
+    ticket_id: int, body: ProposeIn, agent: CurrentAgent, session: SessionDep
+) -> TicketDetail:
+    """Put a resolution to the customer (no status change; a notice is left)."""
+    ticket = lifecycle.propose(
+        session,
+        ticket=_locked(session, ticket_id, agent),
+        actor=agent,
+        proposal=body.proposal,
     )
     return _detail(session, ticket)
 

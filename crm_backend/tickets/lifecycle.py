@@ -2,6 +2,9 @@
 
 received → acknowledged → investigating → resolved → closed; resolve is also allowed
 from acknowledged, and reopen takes a resolved or closed ticket back to investigating.
+request-info moves a worked ticket to awaiting_customer (the SLA clock keeps running);
+investigate or resolve take it on. update and propose change no status. Every
+customer-visible verb but close and reopen leaves a pending customer notice.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from crm_backend.models.enums import (
     OPEN_TICKET_STATUSES,
     AgentStatus,
     TicketCategory,
+    TicketRemedy,
     TicketStatus,
 )
-from crm_backend.tickets import sla
+from crm_backend.tickets import notices, sla
 from crm_backend.tickets.schemas import CATEGORY_LABELS, STATUS_LABELS
 from crm_backend.tickets.service import add_event
 
@@ -43,16 +47,22 @@ TRANSITIONS = {
         frozenset({S.received}), S.acknowledged, "acknowledged_at", "acknowledged"
     ),
     "investigate": Move(
-        frozenset({S.acknowledged}),
+        frozenset({S.acknowledged, S.awaiting_customer}),
         S.investigating,
         "investigating_at",
         "investigating",
     ),
     "resolve": Move(
-        frozenset({S.acknowledged, S.investigating}),
+        frozenset({S.acknowledged, S.investigating, S.awaiting_customer}),
         S.resolved,
         "resolved_at",
         "resolved",
+    ),
+    "request_info": Move(
+        frozenset({S.acknowledged, S.investigating, S.awaiting_customer}),
+        S.awaiting_customer,
+        "info_requested_at",
+        "info_requested",
     ),
     "close": Move(frozenset({S.resolved}), S.closed, "closed_at", "closed"),
     "reopen": Move(
@@ -62,6 +72,9 @@ TRANSITIONS = {
         "reopened",
     ),
 }
+# update and propose need a ticket someone has acknowledged and not yet resolved
+WORKED = frozenset({S.acknowledged, S.investigating, S.awaiting_customer})
+BREACH_BATCH = 500
 ACK_BREACH_NOTE = "超过确认时限仍未确认"
 RESOLVE_BREACH_NOTE = "超过解决时限仍未解决"
 
@@ -138,7 +151,106 @@ def acknowledge(
     """Confirm receipt; the acknowledging agent owns an unassigned ticket."""
     if ticket.assignee_id is None and ticket.status == S.received:
         ticket.assignee_id = actor.id
-    return _transition(session, ticket, "acknowledge", actor=actor, note=note, now=now)
+    _transition(session, ticket, "acknowledge", actor=actor, note=note, now=now)
+    return _notify(session, ticket, kind="acknowledged", note=note)
+
+
+def _notify(session: Session, ticket: Ticket, *, kind: str, note: str | None) -> Ticket:
+    notices.add(session, ticket, kind=kind, at=ticket.updated_at, note=note)
+    session.flush()
+    return ticket
+
+
+def _ensure_worked(ticket: Ticket, verb: str) -> None:
+    if ticket.status not in WORKED:
+        raise Conflict(
+            f"Cannot {verb} a ticket that is {ticket.status.value}",
+            code="invalid_transition",
+            status=ticket.status.value,
+            status_label=STATUS_LABELS[ticket.status],
+        )
+
+
+def _visible_step(
+    session: Session,
+    ticket: Ticket,
+    *,
+    kind: str,
+    stamp: str,
+    actor: Agent,
+    text: str,
+    now: datetime | None,
+) -> Ticket:
+    now = now or utcnow()
+    note_breaches(session, ticket, now=now)
+    setattr(ticket, stamp, now)
+    ticket.updated_at = now
+    add_event(
+        session,
+        ticket,
+        kind=kind,
+        at=now,
+        actor=actor,
+        note=text,
+        customer_visible=True,
+    )
+    return _notify(session, ticket, kind=kind, note=text)
+
+
+def update(
+    session: Session,
+    *,
+    ticket: Ticket,
+    actor: Agent,
+    text: str,
+    now: datetime | None = None,
+) -> Ticket:
+    """Tell the customer how the work is going (no status change)."""
+    _ensure_worked(ticket, "update")
+    return _visible_step(
+        session,
+        ticket,
+        kind="update",
+        stamp="customer_updated_at",
+        actor=actor,
+        text=text,
+        now=now,
+    )
+
+
+def request_info(
+    session: Session,
+    *,
+    ticket: Ticket,
+    actor: Agent,
+    text: str,
+    now: datetime | None = None,
+) -> Ticket:
+    """Ask the customer for information: awaiting_customer, the SLA keeps running."""
+    _transition(session, ticket, "request_info", actor=actor, note=text, now=now)
+    return _notify(session, ticket, kind="info_requested", note=text)
+
+
+def propose(
+    session: Session,
+    *,
+    ticket: Ticket,
+    actor: Agent,
+    proposal: str,
+    now: datetime | None = None,
+) -> Ticket:
+    """Put a resolution to the customer before resolving (no status change)."""
+    _ensure_worked(ticket, "propose")
+    ticket.proposal = proposal
+    return _visible_step(
+        session,
+        ticket,
+        kind="proposed",
+        stamp="proposed_at",
+        actor=actor,
+        text=proposal,
+        now=now,
+    )
 
 
 def investigate(
@@ -160,13 +272,24 @@ def resolve(
     actor: Agent,
     outcome: str,
     note: str | None = None,
+    remedy: TicketRemedy | None = None,
+    refund_fen: int | None = None,
+    remedy_reason: str | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Resolve with the outcome the customer is told (the event shows it too)."""
+    """Resolve with the outcome the customer is told (the event shows it too) and
+    the remedy: a refund of ``refund_fen``, a correction, an apology, or rejected
+    with ``remedy_reason``."""
+    if remedy == TicketRemedy.refund and not (refund_fen and refund_fen > 0):
+        raise Unprocessable("A refund needs its amount in fen", code="refund_amount")
+    if remedy == TicketRemedy.rejected and not (remedy_reason or "").strip():
+        raise Unprocessable("A rejection needs its reason", code="reject_reason")
     _transition(session, ticket, "resolve", actor=actor, note=note or outcome, now=now)
     ticket.outcome = outcome
-    session.flush()
-    return ticket
+    ticket.remedy = remedy
+    ticket.refund_fen = refund_fen if remedy == TicketRemedy.refund else None
+    ticket.remedy_reason = remedy_reason
+    return _notify(session, ticket, kind="resolved", note=outcome)
 
 
 def close(
@@ -195,6 +318,9 @@ def reopen(
     ticket.resolved_at = None
     ticket.closed_at = None
     ticket.outcome = None
+    ticket.remedy = None
+    ticket.refund_fen = None
+    ticket.remedy_reason = None
     session.flush()
     return ticket
 
@@ -278,7 +404,10 @@ def flag_breaches(session: Session, *, now: datetime) -> list[Ticket]:
             )
         )
         .order_by(Ticket.id)
-        .with_for_update()
+        .limit(BREACH_BATCH)
+        # a ticket an agent is changing right now is skipped: its verb notes the
+        # breach itself, and a second CRM worker takes the other rows
+        .with_for_update(skip_locked=True)
     ).all()
     flagged = [t for t in due if note_breaches(session, t, now=now)]
     session.flush()

@@ -9,12 +9,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crm_backend.models import Ticket
-from crm_backend.models.enums import Channel, Severity, TicketCategory, TicketStatus
+from crm_backend.models.enums import (
+    Channel,
+    Severity,
+    TicketCategory,
+    TicketRemedy,
+    TicketStatus,
+)
 
 STATUS_LABELS = {
     TicketStatus.received: "已受理",
     TicketStatus.acknowledged: "已确认",
     TicketStatus.investigating: "处理中",
+    TicketStatus.awaiting_customer: "待客户补充",
     TicketStatus.resolved: "已解决",
     TicketStatus.closed: "已关闭",
 }
@@ -42,6 +49,9 @@ EVENT_LABELS = {
     "closed": "投诉已关闭",
     "reopened": "重新处理",
     "note": "处理进展",
+    "update": "处理进展",
+    "info_requested": "需要您补充材料",
+    "proposed": "处理方案待您确认",
 }
 # the bot may send the Chinese label (or a common variant) instead of the code
 _CATEGORY_ALIASES = {label: cat for cat, label in CATEGORY_LABELS.items()} | {
@@ -156,6 +166,15 @@ class TicketRead(TicketSummary):
     assignee_id: int | None
     team_id: int | None
     outcome: str | None
+    escalated_to_id: int | None
+    escalated_at: datetime | None
+    customer_updated_at: datetime | None
+    info_requested_at: datetime | None
+    proposed_at: datetime | None
+    proposal: str | None
+    remedy: TicketRemedy | None
+    refund_fen: int | None
+    remedy_reason: str | None
 
     @classmethod
     def build(
@@ -215,10 +234,53 @@ class AssignIn(BaseModel):
 
 
 class ResolveIn(BaseModel):
-    """The outcome the customer is told."""
+    """The outcome the customer is told and the remedy: a refund (``refund_fen``),
+    a correction, an apology, or rejected (``remedy_reason``)."""
 
     outcome: str = Field(min_length=1, max_length=4000)
     note: str | None = Field(default=None, max_length=2000)
+    remedy: TicketRemedy | None = None
+    refund_fen: int | None = Field(default=None, ge=1)
+    remedy_reason: str | None = Field(default=None, max_length=2000)
+
+
+class CustomerTextIn(BaseModel):
+    """Text the customer will see (an update or a request for information)."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ProposeIn(BaseModel):
+    """The resolution put to the customer."""
+
+    proposal: str = Field(min_length=1, max_length=4000)
+
+
+class NoticeRead(BaseModel):
+    """A message owed to the customer about their ticket."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: int
+    customer_id: int
+    kind: str
+    text: str
+    channel: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class NoticeList(BaseModel):
+    """The customer's notices, oldest first."""
+
+    items: list[NoticeRead]
+
+
+class DeliveredIn(BaseModel):
+    """Where the notice went out (default: the ticket's channel)."""
+
+    channel: str | None = Field(default=None, max_length=16)
 
 
 class ReopenIn(BaseModel):
@@ -253,6 +315,30 @@ class BreachSummary(BaseModel):
     resolve_breached: int
     by_team: list[BreachCount]
     by_category: list[BreachCount]
+
+
+class StatsBucket(BaseModel):
+    """Statistics of one team, one category, or all tickets."""
+
+    key: str | None
+    label: str
+    backlog: int
+    opened: int
+    breached: int
+    breach_rate: float | None
+    avg_ack_hours: float | None
+    avg_resolve_hours: float | None
+
+
+class TicketStats(BaseModel):
+    """Supervisor statistics: rates and averages over tickets opened since ``since``;
+    the backlog is every ticket open now."""
+
+    as_of: datetime
+    since: datetime
+    overall: StatsBucket
+    by_team: list[StatsBucket]
+    by_category: list[StatsBucket]
 
 
 def _columns(ticket: Ticket, schema: type[BaseModel]) -> dict[str, Any]:

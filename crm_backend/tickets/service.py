@@ -11,7 +11,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     case,
-    exists,
     func,
     or_,
     select,
@@ -112,15 +111,20 @@ def score_priority(
     if tier in HIGH_VALUE_TIERS:
         score += 20
         reasons.append(f"{HIGH_VALUE_TIERS[tier]} +20")
-    repeated = session.scalar(
-        select(
-            exists().where(
+    earlier = (
+        session.scalar(
+            select(func.count(Ticket.id)).where(
                 Ticket.customer_id == customer_id,
                 Ticket.created_at >= now - REPEAT_WINDOW,
             )
         )
+        or 0
     )
-    if repeated:
+    # this is the customer's second complaint in 90 days, or a third and later one
+    if earlier >= 2:
+        score += 25
+        reasons.append(f"90天内第{earlier + 1}次投诉 +25")
+    elif earlier == 1:
         score += 15
         reasons.append("90天内重复投诉 +15")
     if risk == RiskLevel.high:

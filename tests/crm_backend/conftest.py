@@ -109,6 +109,7 @@ def settings() -> Settings:
         environment="test",
         service_token=SERVICE_TOKEN,
         offer_sweep_enabled=False,
+        ticket_sweep_enabled=False,
         gateway_url="",
         redis_url="",
     )

@@ -1,10 +1,11 @@
 """The WeChat Official Account channel (公众号): ``/wechat`` and the
 customer-service message API. Off while ``WECHAT_TOKEN`` is unset.
 
-``messages`` is the pure wire format, ``endpoint`` the HTTP callback, ``channel``
-the flow through the relay, ``dedupe`` exactly-once handling of WeChat's retries,
-``api`` the access token and customer-service messages, ``delivery`` ordered
-sending per user.
+``messages`` and ``outgoing`` are the pure wire format, ``endpoint`` the HTTP
+callback, ``channel`` the flow through the relay, ``dedupe`` exactly-once handling
+of WeChat's retries, ``api`` the access token and customer-service messages,
+``delivery`` ordered sending per user, ``quick`` quick replies, ``store`` the
+state shared by gateway processes (Redis) or kept in one.
 """
 
 from __future__ import annotations

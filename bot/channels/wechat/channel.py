@@ -17,7 +17,8 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.channels.wechat.dedupe import Dedupe
 from bot.channels.wechat.delivery import Courier, TurnSink
-from bot.channels.wechat.messages import CHANNEL, Inbound, dump, load, mask_openid, pack
+from bot.channels.wechat.messages import CHANNEL, Inbound, mask_openid
+from bot.channels.wechat.outgoing import dump, load, pack
 from bot.channels.wechat.quick import QuickReplies
 from bot.crm_client import CrmRefused, CrmUnavailable
 from bot.messages import ERRORS, NOTICE_CRM_DOWN, Outgoing

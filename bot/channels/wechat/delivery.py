@@ -16,7 +16,8 @@ from collections import deque
 import httpx
 
 from bot.channels.wechat.api import WechatApi, WechatApiError, WindowClosed
-from bot.channels.wechat.messages import mask_openid, render, split
+from bot.channels.wechat.messages import mask_openid
+from bot.channels.wechat.outgoing import render, split
 from bot.channels.wechat.quick import QuickReplies
 from bot.messages import Outgoing
 

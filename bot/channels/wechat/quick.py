@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from bot.channels.wechat.messages import link_title
+from bot.channels.wechat.outgoing import link_title
 from bot.channels.wechat.store import Store
 from bot.messages import Button
 

@@ -69,6 +69,16 @@ class FakeWechat:
             time.sleep(0.05)
         raise AssertionError(f"{count} message(s) expected, got {self.to(openid)}")
 
+    def wait_text(self, openid: str, part: str, timeout: float = 15.0) -> str:
+        """The first text sent to the user that contains ``part`` (waits)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [text for text in self.to(openid) if part in text]
+            if found:
+                return found[0]
+            time.sleep(0.05)
+        raise AssertionError(f"nothing with {part!r} in {self.to(openid)}")
+
     def issue(self) -> str:
         """A new token (called by the handler)."""
         token = f"T{secrets.token_hex(12)}"

@@ -1,4 +1,4 @@
-"""The pure wire format (bot/channels/wechat/messages.py)."""
+"""The pure wire format (bot/channels/wechat/messages.py and outgoing.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from bot.channels.wechat import messages as wm
+from bot.channels.wechat import outgoing as out
 from bot.crm_client import AgentRef
 from bot.messages import Button, Outgoing
 from tests.bot.wechat.player import (
@@ -148,11 +149,11 @@ def test_classification() -> None:
 
 def test_rendering_for_wechat() -> None:
     agent = AgentRef(id=3, name="王芳", employee_no="KN1003")
-    assert wm.render(Outgoing(text="您好", sender="agent", agent=agent)) == (
+    assert out.render(Outgoing(text="您好", sender="agent", agent=agent)) == (
         "王芳（工号KN1003）：\n您好"
     )
     buttons = (Button("是<的>", "/affirm"), Button('不"是"', "/deny"))
-    assert wm.render(Outgoing(text="确认吗？", sender="bot", buttons=buttons)) == (
+    assert out.render(Outgoing(text="确认吗？", sender="bot", buttons=buttons)) == (
         "确认吗？\n"
         '<a href="weixin://bizmsgmenu?msgmenucontent=是的&msgmenuid=1">是的</a>\n'
         '<a href="weixin://bizmsgmenu?msgmenucontent=不是&msgmenuid=2">不是</a>'
@@ -161,18 +162,18 @@ def test_rendering_for_wechat() -> None:
 
 def test_splitting_and_packing_respect_the_byte_limit() -> None:
     long = "一二三四五\n" * 500  # 8,000 bytes
-    pieces = wm.split(long, 2000)
-    assert all(wm.size(p) <= 2000 for p in pieces)
+    pieces = out.split(long, 2000)
+    assert all(out.size(p) <= 2000 for p in pieces)
     assert "".join(p + "\n" for p in pieces) == long
     one_line = "长" * 1000  # 3,000 bytes, no line break
-    assert "".join(wm.split(one_line, 2000)) == one_line
+    assert "".join(out.split(one_line, 2000)) == one_line
     short = [Outgoing(text="一", sender="bot"), Outgoing(text="二", sender="bot")]
-    assert wm.pack(short) == ("一\n\n二", [])
+    assert out.pack(short) == ("一\n\n二", [])
     mixed = [Outgoing(text="一", sender="bot"), Outgoing(text=long, sender="bot")]
-    assert wm.pack(mixed) == ("一", [1])
+    assert out.pack(mixed) == ("一", [1])
     first_too_long = [Outgoing(text=long, sender="bot")]
-    passive, rest = wm.pack(first_too_long)
-    assert wm.size(passive) <= 2000 and rest == []
+    passive, rest = out.pack(first_too_long)
+    assert out.size(passive) <= 2000 and rest == []
 
 
 def test_passive_replies_survive_cdata_breakers() -> None:
@@ -186,7 +187,7 @@ def test_outgoing_messages_round_trip_through_json() -> None:
         Outgoing(text="您好", sender="agent", agent=agent, message_id=5),
         Outgoing(text="选吧", sender="bot", buttons=(Button("是", "/affirm"),)),
     ]
-    assert wm.load(wm.dump(original)) == original
+    assert out.load(out.dump(original)) == original
 
 
 def test_openids_are_masked_for_logs() -> None:

@@ -89,7 +89,7 @@ def test_a_retry_arriving_while_the_turn_runs_carries_the_reply(
 ) -> None:
     """WeChat dropped the first connection; its retry gets the passive reply."""
     openid = new_openid()
-    xml = text_xml(openid, "#sleep 1.2", new_msg_id())
+    xml = text_xml(openid, "#sleep 0.8", new_msg_id())
 
     async def first_then_retry() -> tuple[Answer, Answer]:
         async with httpx.AsyncClient() as client:
