@@ -130,8 +130,6 @@ class TicketStatus(StrEnum):
     received = "received"
     acknowledged = "acknowledged"
     investigating = "investigating"
-    # the agent asked the customer for information; the SLA clock keeps running
-    awaiting_customer = "awaiting_customer"
     resolved = "resolved"
     closed = "closed"
 
@@ -140,7 +138,6 @@ OPEN_TICKET_STATUSES = (
     TicketStatus.received,
     TicketStatus.acknowledged,
     TicketStatus.investigating,
-    TicketStatus.awaiting_customer,
 )
 
 

@@ -293,7 +293,7 @@ def update_ticket(
 def request_info_ticket(
     ticket_id: int, body: CustomerTextIn, agent: CurrentAgent, session: SessionDep
 ) -> TicketDetail:
-    """→ awaiting_customer with what the customer should supply (SLA keeps running)."""
+    """Ask the customer for information (no status change; the SLA keeps running)."""
     ticket = lifecycle.request_info(
         session, ticket=_locked(session, ticket_id, agent), actor=agent, text=body.text
     )

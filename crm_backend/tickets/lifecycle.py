@@ -2,9 +2,9 @@
 
 received → acknowledged → investigating → resolved → closed; resolve is also allowed
 from acknowledged, and reopen takes a resolved or closed ticket back to investigating.
-request-info moves a worked ticket to awaiting_customer (the SLA clock keeps running);
-investigate or resolve take it on. update and propose change no status. Every
-customer-visible verb but close and reopen leaves a pending customer notice.
+update, request-info and propose change no status (they need an acknowledged,
+unresolved ticket; request-info stamps ``info_requested_at`` and the SLA clock keeps
+running). Every customer-visible verb but close and reopen leaves a pending notice.
 """
 
 from __future__ import annotations
@@ -47,22 +47,16 @@ TRANSITIONS = {
         frozenset({S.received}), S.acknowledged, "acknowledged_at", "acknowledged"
     ),
     "investigate": Move(
-        frozenset({S.acknowledged, S.awaiting_customer}),
+        frozenset({S.acknowledged}),
         S.investigating,
         "investigating_at",
         "investigating",
     ),
     "resolve": Move(
-        frozenset({S.acknowledged, S.investigating, S.awaiting_customer}),
+        frozenset({S.acknowledged, S.investigating}),
         S.resolved,
         "resolved_at",
         "resolved",
-    ),
-    "request_info": Move(
-        frozenset({S.acknowledged, S.investigating, S.awaiting_customer}),
-        S.awaiting_customer,
-        "info_requested_at",
-        "info_requested",
     ),
     "close": Move(frozenset({S.resolved}), S.closed, "closed_at", "closed"),
     "reopen": Move(
@@ -73,7 +67,7 @@ TRANSITIONS = {
     ),
 }
 # update and propose need a ticket someone has acknowledged and not yet resolved
-WORKED = frozenset({S.acknowledged, S.investigating, S.awaiting_customer})
+WORKED = frozenset({S.acknowledged, S.investigating})
 BREACH_BATCH = 500
 ACK_BREACH_NOTE = "超过确认时限仍未确认"
 RESOLVE_BREACH_NOTE = "超过解决时限仍未解决"
@@ -226,9 +220,17 @@ def request_info(
     text: str,
     now: datetime | None = None,
 ) -> Ticket:
-    """Ask the customer for information: awaiting_customer, the SLA keeps running."""
-    _transition(session, ticket, "request_info", actor=actor, note=text, now=now)
-    return _notify(session, ticket, kind="info_requested", note=text)
+    """Ask the customer for information (no status change; the SLA keeps running)."""
+    _ensure_worked(ticket, "request information on")
+    return _visible_step(
+        session,
+        ticket,
+        kind="info_requested",
+        stamp="info_requested_at",
+        actor=actor,
+        text=text,
+        now=now,
+    )
 
 
 def propose(

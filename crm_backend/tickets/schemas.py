@@ -21,7 +21,6 @@ STATUS_LABELS = {
     TicketStatus.received: "已受理",
     TicketStatus.acknowledged: "已确认",
     TicketStatus.investigating: "处理中",
-    TicketStatus.awaiting_customer: "待客户补充",
     TicketStatus.resolved: "已解决",
     TicketStatus.closed: "已关闭",
 }

@@ -4,8 +4,7 @@ Tickets gain ``escalated_to_id`` (the supervisor the breach job raised the ticke
 to, once) and ``escalated_at``; the named verbs' times (``customer_updated_at``,
 ``info_requested_at``, ``proposed_at``), the ``proposal`` and the resolution's
 ``remedy``, ``refund_fen`` and ``remedy_reason``. ``ticket_notices`` is new: what
-the customer is owed about each visible step, until delivered. The new status
-``awaiting_customer`` needs no DDL (statuses are VARCHAR).
+the customer is owed about each visible step, until delivered.
 
 Revision ID: 0003
 Revises: 0002
