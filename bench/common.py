@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import statistics
 import subprocess
@@ -38,10 +39,14 @@ def load_config(path: Path, epochs: int | None) -> dict[str, Any]:
 
 
 def without(config: dict[str, Any], *names: str) -> dict[str, Any]:
-    """A copy of the config without the named pipeline components."""
-    copy = dict(config)
-    copy["pipeline"] = [c for c in config["pipeline"] if c["name"] not in names]
-    return copy
+    """A deep copy of the config without the named pipeline components.
+
+    Deep, so that a part changing a component's settings (smp switches DIET's
+    entity recognition off) does not change them for the parts run after it.
+    """
+    result = copy.deepcopy(config)
+    result["pipeline"] = [c for c in result["pipeline"] if c["name"] not in names]
+    return result
 
 
 def write_yaml(path: Path, data: dict[str, Any]) -> Path:

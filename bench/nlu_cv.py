@@ -160,6 +160,29 @@ def score_entities(
     }
 
 
+def entity_errors(
+    rows: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+    synonyms: dict[str, str],
+    texts: list[str],
+) -> list[dict[str, Any]]:
+    """Annotations the pipeline missed and entities it made up (JSON only)."""
+    errors = []
+    for (gold, predicted), text in zip(rows, texts, strict=True):
+        _, missed, extra = match_entities(gold, predicted, synonyms)
+        for kind, entities in (("missed", missed), ("extra", extra)):
+            errors += [
+                {
+                    "text": text,
+                    "kind": kind,
+                    "entity": e.get("entity"),
+                    "value": str(e.get("value")),
+                    "extractor": e.get("extractor"),
+                }
+                for e in entities
+            ]
+    return errors
+
+
 def threshold_sweep(
     y_true: list[str], y_pred: list[str], confidences: list[float]
 ) -> list[dict[str, Any]]:
@@ -255,6 +278,9 @@ def bench_cv(
     faq_pred: list[str | None] = []
     faq_end_to_end: list[bool] = []
     train_seconds = []
+    # every misclassified held-out message, for reviewing the data (JSON only)
+    intent_errors: list[dict[str, Any]] = []
+    texts: list[str] = []
     for number, (train_data, test) in enumerate(folds_of(training_data, folds), 1):
         fold_file = workdir / f"cv_fold{number}.yml"
         fold_file.write_text(train_data.nlu_as_yaml(), encoding="utf-8")
@@ -274,6 +300,16 @@ def bench_cv(
             entity_rows.append(
                 (list(example.get("entities") or []), list(parse.get("entities") or []))
             )
+            texts.append(example.get("text"))
+            if intent != example.get("intent"):
+                intent_errors.append(
+                    {
+                        "text": example.get("text"),
+                        "intent": example.get_full_intent(),
+                        "predicted": intent,
+                        "confidence": round(confidences[-1], 3),
+                    }
+                )
             if example.get("intent") == "faq":
                 key = _faq_key(parse)
                 faq_gold.append(example.get_full_intent())
@@ -307,6 +343,10 @@ def bench_cv(
                 sum(faq_end_to_end) / max(1, len(faq_end_to_end)), 4
             ),
         },
+        "intent_errors": intent_errors,
+        "entity_errors": entity_errors(
+            entity_rows, training_data.entity_synonyms, texts
+        ),
         "train_seconds_per_fold": round(sum(train_seconds) / max(1, folds), 1),
         "seconds": round(time.perf_counter() - started, 1),
     }

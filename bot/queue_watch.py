@@ -99,6 +99,10 @@ class QueueWatch:
                 escalation = await self._crm.escalation(
                     escalation_id=state.open_escalation_id
                 )
+                if escalation.status != "queued":
+                    # Accepted or closed meanwhile: the CRM's own system notices
+                    # ("已接入", closing) say so; ours would come just before them.
+                    return
                 notice = escalation.notice.strip()
                 if notice and notice != last and not first:
                     await self._say(conversation_id, sink, notice)

@@ -36,7 +36,7 @@ from crm_backend.models import (
     VerificationAttempt,
 )
 from crm_backend.models.base import utcnow
-from crm_backend.models.enums import VerificationLevel, VerificationMethod
+from crm_backend.models.enums import Channel, VerificationLevel, VerificationMethod
 
 # only guesses of a secret count towards a lock-out (a bound openid is not a guess)
 GUESSED_METHODS = (VerificationMethod.phone_id, VerificationMethod.policy_birth)
@@ -237,6 +237,10 @@ def verify(
         record(True, customer.id)
         if conversation is not None:
             mark_verified(session, conversation=conversation, customer_id=customer.id)
+            if conversation.channel == Channel.wechat:
+                _bind_openid(
+                    session, customer=customer, openid=conversation.external_id
+                )
         brief = customers.brief(session, customer=customer)
         return VerifyOutcome(True, limit, customer=brief)
     # remember whom a failed answer was aimed at when that is unambiguous (audit)
@@ -394,6 +398,24 @@ def verify_step_up(
     )
 
 
+def _bind_openid(session: Session, *, customer: Customer, openid: str) -> bool:
+    """Bind ``openid`` to ``customer`` unless another customer holds it (then False).
+
+    Verifying on WeChat binds the account, so the customer's next chat there starts
+    verified. An openid bound to someone else (a relative's phone, say) stays theirs.
+    """
+    holder = session.scalars(
+        select(Customer).where(Customer.wechat_openid == openid)
+    ).first()
+    if holder is not None and holder.id != customer.id:
+        return False
+    if holder is None or customer.wechat_bound_at is None:
+        customer.wechat_openid = openid
+        customer.wechat_bound_at = utcnow()
+        session.flush()
+    return True
+
+
 def bind_wechat(
     session: Session, *, binding_in: WechatBindingCreate
 ) -> WechatBindingRead:
@@ -402,18 +424,11 @@ def bind_wechat(
     _ensure_verified(
         session, conversation_id=binding_in.conversation_id, customer_id=customer.id
     )
-    holder = session.scalars(
-        select(Customer).where(Customer.wechat_openid == binding_in.openid)
-    ).first()
-    if holder is not None and holder.id != customer.id:
+    if not _bind_openid(session, customer=customer, openid=binding_in.openid):
         raise Conflict(
             "This WeChat account is bound to another customer",
             code="openid_bound_elsewhere",
         )
-    if holder is None or customer.wechat_bound_at is None:
-        customer.wechat_openid = binding_in.openid
-        customer.wechat_bound_at = utcnow()
-        session.flush()
     assert customer.wechat_bound_at is not None
     return WechatBindingRead(
         customer=customers.brief(session, customer=customer),

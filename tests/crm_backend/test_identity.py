@@ -27,6 +27,7 @@ from crm_backend.models import (
     VerificationAttempt,
 )
 from crm_backend.models.enums import (
+    Channel,
     Gender,
     RiskLevel,
     ValueTier,
@@ -123,6 +124,57 @@ def test_phone_and_id_last4_verify_and_attach_conversation(
     [attempt] = _attempts(session, f"phone:{PHONE}")
     assert attempt.success and attempt.customer_id == customer.id
     assert attempt.conversation_id == conversation.id
+
+
+def test_verifying_on_wechat_binds_the_openid(
+    client, session, service_headers, customer
+):
+    wechat = make_conversation(session, channel=Channel.wechat)
+    response = client.post(
+        VERIFY,
+        json=_phone_id(phone=PHONE, conversation_id=wechat.id),
+        headers=service_headers,
+    )
+    assert response.status_code == 200 and response.json()["verified"] is True
+    session.refresh(customer)
+    assert customer.wechat_openid == wechat.external_id
+    assert customer.wechat_bound_at is not None
+    # the next WeChat chat of this openid starts verified as this customer
+    found = client.get(
+        f"/api/v1/service/identity/wechat/{wechat.external_id}",
+        headers=service_headers,
+    )
+    assert found.status_code == 200 and found.json()["id"] == customer.id
+
+
+def test_verifying_on_wechat_keeps_an_openid_bound_to_someone_else(
+    client, session, service_headers, customer
+):
+    other = make_customer(session, wechat_openid="oWx-relative")
+    wechat = make_conversation(session, channel=Channel.wechat)
+    wechat.external_id = "oWx-relative"
+    session.flush()
+    response = client.post(
+        VERIFY,
+        json=_phone_id(phone=PHONE, conversation_id=wechat.id),
+        headers=service_headers,
+    )
+    assert response.status_code == 200 and response.json()["verified"] is True
+    session.refresh(customer)
+    session.refresh(other)
+    assert customer.wechat_openid is None
+    assert other.wechat_openid == "oWx-relative"
+
+
+def test_verifying_on_the_web_binds_nothing(client, session, service_headers, customer):
+    web = make_conversation(session)
+    client.post(
+        VERIFY,
+        json=_phone_id(phone=PHONE, conversation_id=web.id),
+        headers=service_headers,
+    )
+    session.refresh(customer)
+    assert customer.wechat_openid is None
 
 
 def test_shared_phone_matches_the_customer_whose_id_ends_with_the_digits(

@@ -4,10 +4,11 @@
 const MAX_DELAY = 30000;
 
 export class Live {
-  constructor({ onHint, onState, onUnauthorized }) {
+  constructor({ onHint, onState, onUnauthorized, onForbidden }) {
     this.onHint = onHint;
     this.onState = onState || (() => {});
     this.onUnauthorized = onUnauthorized || (() => {});
+    this.onForbidden = onForbidden || (() => {});
     this.watching = new Set();
     this.attempt = 0;
     this.socket = null;
@@ -70,6 +71,15 @@ export class Live {
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (event.code === 4403) {
+        // The page's origin is not allowed: retrying cannot help, so stop for good
+        // (the page falls back to polling) and say why.
+        this.stopped = true;
+        clearTimeout(this.timer);
+        this.onState("forbidden");
+        this.onForbidden();
+        return;
+      }
       if (event.code === 4401) {
         // The page decides (a REST call sends a logged-out agent to the login
         // page); if the session is fine after all, retry slowly, never in a loop.

@@ -2,11 +2,11 @@
 import { $$, empty, h, replace } from "./dom.js";
 import { clock, duration, label, priorityBand, SENDER, since, TOPIC } from "./format.js";
 
-/** Whether an escalation is offered to (or targets) this agent personally. */
+/** Whether an escalation is offered to this agent now (a live offer). List rows
+ * always carry ``offered_agent_id`` (null: no offer), so a row that only targets
+ * the agent (a call-back, an expired offer) is not an offer. */
 export function offeredTo(item, agentId) {
-  if (item.offered_agent_id !== undefined && item.offered_agent_id !== null) {
-    return item.offered_agent_id === agentId;
-  }
+  if ("offered_agent_id" in item) return item.offered_agent_id === agentId;
   return item.target_agent_id === agentId || item.offered_to_me === true;
 }
 
@@ -15,6 +15,7 @@ function targetText(item, agentId) {
     if (item.assigned_agent_id === agentId) return "服务中 · 我";
     return item.assigned_agent_name ? `服务中 · ${item.assigned_agent_name}` : "服务中";
   }
+  if (item.callback) return item.callback_due_at ? `待回电 · ${clock(item.callback_due_at)}` : "待回电";
   if (offeredTo(item, agentId)) return "派给我";
   const offered = item.offered_agent_name;
   const team = item.target_team_name;
@@ -103,7 +104,7 @@ export class QueueList {
 
   row(item) {
     const [band, bandText] = priorityBand(item.priority);
-    const mine = offeredTo(item, this.agentId) && item.status === "queued";
+    const mine = offeredTo(item, this.agentId) && item.status === "queued" && !item.callback;
     const classes = ["qitem"];
     if (item.id === this.selected) classes.push("is-selected");
     if (mine) classes.push("is-offered");

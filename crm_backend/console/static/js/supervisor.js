@@ -3,7 +3,7 @@ import { api, ApiError } from "./api.js";
 import { $, $$, h, replace, toast } from "./dom.js";
 import { clock, duration, label, PRESENCE, ROLE } from "./format.js";
 import { Live } from "./live.js";
-import { initShell, setLiveState } from "./shell.js";
+import { initShell, LIVE_FORBIDDEN_TEXT, setLiveState } from "./shell.js";
 
 const state = { teams: [], agents: [], filter: "all", liveOpen: false, fetchedAt: Date.now() };
 
@@ -176,6 +176,7 @@ const live = new Live({
     setLiveState(s);
   },
   onUnauthorized: () => api("/me").catch(() => {}),
+  onForbidden: () => toast(LIVE_FORBIDDEN_TEXT, "error"),
 });
 await load();
 live.start();

@@ -9,7 +9,7 @@ import { CHANNEL, CONVERSATION_STATUS, duration, label, since, VERIFICATION } fr
 import { Live } from "./live.js";
 import { offeredTo, QueueList } from "./queue.js";
 import { initPresence, loadMe } from "./presence.js";
-import { initShell, setLiveState } from "./shell.js";
+import { initShell, LIVE_FORBIDDEN_TEXT, setLiveState } from "./shell.js";
 import { Transcript } from "./transcript.js";
 import { coalesce } from "./util.js";
 
@@ -340,6 +340,16 @@ function watchMine() {
   if (state.current && state.current.brief) live.watch(state.current.brief.conversation_id);
 }
 
+// A burst of messages re-reads the lists once, so queue previews stay fresh.
+let listsSoon = null;
+function refreshListsSoon() {
+  if (listsSoon) return;
+  listsSoon = setTimeout(() => {
+    listsSoon = null;
+    refreshLists();
+  }, 500);
+}
+
 function onHint(hint) {
   switch (hint.type) {
     case "resync":
@@ -357,6 +367,7 @@ function onHint(hint) {
       break;
     case "conversation": {
       const cid = Number(hint.conversation_id);
+      refreshListsSoon();
       if (state.current && state.current.brief && state.current.brief.conversation_id === cid) {
         refreshMessages();
         if (document.hidden) {
@@ -383,6 +394,7 @@ const live = new Live({
     setLiveState(s);
   },
   onUnauthorized: () => loadMe(),
+  onForbidden: () => toast(LIVE_FORBIDDEN_TEXT, "error"),
 });
 
 document.addEventListener("visibilitychange", () => {
