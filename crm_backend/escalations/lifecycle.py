@@ -275,7 +275,7 @@ def resolve(
     chat.system_notice(
         session,
         conversation,
-        f"客服{name}已结束本次人工服务，接下来由智能助理继续为您服务。",
+        f"客服{name}已结束本次人工服务。",
     )
     conversation.status = ConversationStatus.bot
     conversation.assigned_agent_id = None

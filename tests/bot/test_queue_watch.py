@@ -19,12 +19,16 @@ class FakeCrm:
 
     async def conversation(self, *, conversation_id: int) -> ConversationState:
         return ConversationState(
-            id=conversation_id, status="queued", open_escalation_id=7, assigned_agent=None
+            id=conversation_id,
+            status="queued",
+            open_escalation_id=7,
+            assigned_agent=None,
         )
 
     async def escalation(self, *, escalation_id: int) -> EscalationState:
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
-        notice = "您前面还有 1 位客户" if status == "queued" else "人工客服正在为您服务。"
+        waiting, serving = "您前面还有 1 位客户", "人工客服正在为您服务。"
+        notice = waiting if status == "queued" else serving
         return EscalationState(id=escalation_id, status=status, notice=notice)
 
     async def record_message(self, **kwargs: Any) -> int:

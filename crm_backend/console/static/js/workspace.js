@@ -5,6 +5,7 @@ import { renderBrief, loadPicture, renderPicture } from "./brief.js";
 import { Composer } from "./composer.js";
 import { ResolveDialog, TransferDialog } from "./dialogs.js";
 import { $, $$, h, replace, toast } from "./dom.js";
+import { loadHistory } from "./history.js";
 import { CHANNEL, CONVERSATION_STATUS, duration, label, since, VERIFICATION } from "./format.js";
 import { Live } from "./live.js";
 import { offeredTo, QueueList } from "./queue.js";
@@ -162,6 +163,7 @@ async function openEscalation(id) {
   live.watch(brief.conversation_id);
   markRead(brief.conversation_id);
   renderCurrent();
+  loadHistory(brief.customer_id, brief.conversation_id);
   await refreshMessages({ initial: true });
   const picture = await loadPicture(brief);
   if (state.current && state.current.id === id) renderPicture(picture);
