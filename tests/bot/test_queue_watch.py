@@ -8,6 +8,7 @@ from typing import Any, cast
 from bot.crm_client import ConversationState, CrmClient, EscalationState
 from bot.messages import Outgoing
 from bot.queue_watch import QueueWatch
+from tests import aio
 
 
 class FakeCrm:
@@ -59,12 +60,12 @@ async def _run(statuses: list[str]) -> tuple[FakeCrm, FakeSink, bool]:
 
 def test_no_poller_notice_once_the_escalation_is_accepted() -> None:
     for gone in ("active", "closed"):
-        crm, sink, still = asyncio.run(_run(["queued", gone]))
+        crm, sink, still = aio.run(_run(["queued", gone]))
         assert sink.sent == [] and crm.recorded == []
         assert still is False
 
 
 def test_an_unchanged_notice_is_not_repeated_while_queued() -> None:
-    crm, sink, _ = asyncio.run(_run(["queued", "queued"]))
+    crm, sink, _ = aio.run(_run(["queued", "queued"]))
     assert sink.sent == []  # the same notice: nothing new to say
     assert crm.recorded == []

@@ -22,6 +22,7 @@ from crm_backend.core.config import Settings
 from crm_backend.core.outbox import Hint, conversation_hint, presence_hint, queue_hint
 from crm_backend.models import AgentSession
 from crm_backend.models.base import utcnow
+from tests import aio
 from tests.crm_backend.takeover import (
     AGENT_URL,
     SERVICE_URL,
@@ -229,7 +230,7 @@ def test_hub_delivery_rules_and_thread_safety():
         hub.unsubscribe(alice)
         assert hub.subscriber_count == 2
 
-    asyncio.run(scenario())
+    aio.run(scenario())
 
 
 def test_hint_json_round_trip():
@@ -283,7 +284,7 @@ def test_redis_hub_fans_out_across_workers(redis_url):
             await one.stop()
             await two.stop()
 
-    asyncio.run(scenario())
+    aio.run(scenario())
 
 
 def test_a_conversation_of_an_unknown_customer_can_be_watched_by_its_team(

@@ -21,6 +21,7 @@ from crm_backend.models.enums import (
     Presence,
     Sender,
 )
+from tests import aio
 from tests.crm_backend.takeover import (
     AGENT_URL,
     bearer,
@@ -201,7 +202,7 @@ def test_sweeper_loop_commits_and_publishes(session, settings, service_headers):
                 break
         task.cancel()
 
-    asyncio.run(one_pass())
+    aio.run(one_pass())
     session.expire_all()
     assert _escalation(session, created.id).offered_agent_id == desk.agents[1].id
     assert {h.message["type"] for h in published} == {"queue", "presence"}

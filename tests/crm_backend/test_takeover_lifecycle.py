@@ -348,7 +348,7 @@ def test_resolve_hands_back_to_the_bot(client, session, service_headers):
     assert desk.conversation.status == ConversationStatus.bot
     assert desk.conversation.assigned_agent_id is None
     notice = _messages(session, desk.conversation)[-1]
-    assert notice.sender == Sender.system and "智能助理" in notice.text
+    assert notice.sender == Sender.system and "已结束本次人工服务" in notice.text
     assert _kinds(session, escalation_id)[-1] == "resolved"
     brief = client.get(f"{AGENT_URL}/escalations/{escalation_id}", headers=headers)
     assert brief.json()["outcome_label"] == "问题已解决"

@@ -15,6 +15,7 @@ from crm_backend.core.config import Settings
 from crm_backend.models import Team, Ticket, TicketEvent
 from crm_backend.models.enums import AgentRole, AgentStatus, TicketStatus
 from crm_backend.tickets import jobs, lifecycle
+from tests import aio
 from tests.factories import login, make_agent, make_customer, make_team, make_ticket
 
 NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
@@ -164,7 +165,7 @@ def test_sweeper_loop_commits(session: Session, settings: Settings, desk: Team) 
                     break
         task.cancel()
 
-    asyncio.run(one_pass())
+    aio.run(one_pass())
     session.expire_all()
     assert session.get(Ticket, ticket.id).escalated_to_id == boss.id  # type: ignore[union-attr]
 
