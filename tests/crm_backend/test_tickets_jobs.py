@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -152,17 +153,21 @@ def test_sweeper_loop_commits(session: Session, settings: Settings, desk: Team) 
         created_at=datetime.now(UTC) - timedelta(days=2),
     )
     connection = session.connection()
+    committed = threading.Event()
+
+    class Recording(Session):
+        # The pass's commit is the signal: probing the shared connection from the
+        # loop's thread while the pass runs could roll its savepoint back.
+        def commit(self) -> None:
+            super().commit()
+            committed.set()
 
     def sessions() -> Session:
-        return Session(bind=connection, join_transaction_mode="create_savepoint")
+        return Recording(bind=connection, join_transaction_mode="create_savepoint")
 
     async def one_pass() -> None:
         task = asyncio.create_task(jobs.run_ticket_sweeper(settings, sessions))
-        for _ in range(200):
-            await asyncio.sleep(0.02)
-            with sessions() as probe:
-                if probe.get(Ticket, ticket.id).escalated_to_id:  # type: ignore[union-attr]
-                    break
+        await asyncio.to_thread(committed.wait, 30)
         task.cancel()
 
     aio.run(one_pass())
