@@ -16,7 +16,7 @@ import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # csat_score once the customer answered something that is no score: no survey
 SKIPPED = "skipped"
+# intents csat_score takes text from that, without a score, are requests of their own
+REQUEST_INTENTS = ("complain",)
 # words for a score, most specific first (不满意 before 满意, 很差 before 差)
 SCORE_WORDS: tuple[tuple[str, int], ...] = (
     ("非常不满意", 1),
@@ -183,6 +185,32 @@ class ValidateCsatForm(FormValidationAction):
             dispatcher.utter_message(response="utter_csat_invalid")
             return {names.CSAT_SCORE: None}
         return {names.CSAT_SCORE: score}
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Events:
+        """A complaint holding no score is rejected, so that its rule handles it.
+
+        "非常不满意" may be understood as a complaint and is still a score; "理赔太慢
+        我要投诉" is not, and the complaint form should start instead.
+        """
+        events = await super().run(dispatcher, tracker, domain)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        skipped = any(
+            e.get("event") == "slot"
+            and e.get("name") == names.CSAT_SCORE
+            and e.get("value") == SKIPPED
+            for e in events
+        )
+        if skipped and intent in REQUEST_INTENTS:
+            return [
+                SlotSet(names.CSAT_SCORE, None),
+                ActionExecutionRejected(names.CSAT_FORM),
+            ]
+        return events
 
 
 class ActionSubmitCsat(Action):

@@ -141,13 +141,25 @@ IDENTIFIER_SHAPES = {
     "id_last4": re.compile(r"\d{3}[\dXx]"),
 }
 SEPARATORS = re.compile(r"[\s\-－—_·.]")
+# a date says a day: a relative word, or a number with a date marker (not "163")
+RELATIVE_DATE = re.compile(
+    r"今天|今日|昨天|昨日|前天|明天|后天|上周|本周|这周|下周|上个?月|这个?月|下个?月"
+    r"|去年|今年|明年|星期|礼拜|周[一二三四五六日天]|月初|月底|月中"
+)
+NUMERIC_DATE = re.compile(
+    r"[\d零〇一二两三四五六七八九十]+\s*[年月日号]|\d{1,4}\s*[-/.]\s*\d{1,2}"
+)
 
 
 def has_identifier_shape(entity: Dict[str, Any]) -> bool:
-    """False for an identifier entity whose value cannot be that identifier."""
-    shape = IDENTIFIER_SHAPES.get(entity.get("entity", ""))
+    """False for an identifier (or date) whose value cannot be one."""
     value = entity.get("value")
-    if shape is None or not isinstance(value, str):
+    if not isinstance(value, str):
+        return True
+    if entity.get("entity") == "date":
+        return bool(RELATIVE_DATE.search(value) or NUMERIC_DATE.search(value))
+    shape = IDENTIFIER_SHAPES.get(entity.get("entity", ""))
+    if shape is None:
         return True
     return shape.fullmatch(SEPARATORS.sub("", value)) is not None
 

@@ -133,6 +133,19 @@ def test_opening_the_form_is_no_answer(domain) -> None:
     assert messages == []
 
 
+def test_a_complaint_without_a_score_is_left_to_its_rule(domain) -> None:
+    asked = {names.CSAT_ESCALATION_ID: 7, names.REQUESTED_SLOT: names.CSAT_SCORE}
+    angry = tracker(asked, {names.CSAT_SCORE: "理赔太慢了我要投诉"}, intent="complain")
+    events, messages = run(ValidateCsatForm(), angry, domain)
+    assert events[-1]["event"] == "action_execution_rejected"
+    assert events[-1]["name"] == names.CSAT_FORM
+    assert slot_values(events) == {names.CSAT_SCORE: None} and messages == []
+    # "非常不满意" understood as a complaint is still a score
+    scored = tracker(asked, {names.CSAT_SCORE: "非常不满意"}, intent="complain")
+    events, _ = run(ValidateCsatForm(), scored, domain)
+    assert slot_values(events) == {names.CSAT_SCORE: 1}
+
+
 def test_without_an_escalation_there_is_nothing_to_ask(domain) -> None:
     events, _ = run(ValidateCsatForm(), tracker({}), domain)
     assert slot_values(events) == {names.REQUESTED_SLOT: None}

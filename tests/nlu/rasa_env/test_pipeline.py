@@ -196,6 +196,8 @@ def test_learnt_identifiers_of_the_wrong_shape_are_dropped() -> None:
         product,
     ]
     assert EntityRuleArbiter.arbitrate([learnt("id_last4", "27391")]) == []
+    dates = [learnt("date", v) for v in ("上个月", "11月20号", "86.4", "163", "60")]
+    assert EntityRuleArbiter.arbitrate(dates) == dates[:3]
 
 
 def test_the_original_text_comes_back_at_the_end() -> None:
