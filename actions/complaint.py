@@ -283,6 +283,9 @@ class ValidateComplaintForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """A category code, or ask again with the buttons."""
+        if value is None:
+            # cleared by action_complaint_start in this turn: nothing was said
+            return {names.COMPLAINT_CATEGORY: None}
         code = category_code(value)
         if code is None:
             dispatcher.utter_message(response="utter_complaint_category_unclear")
@@ -296,7 +299,9 @@ class ValidateComplaintForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """The whole message, when it says something (a correction is no story)."""
-        text = str(value or "").strip()
+        if value is None:
+            return {names.COMPLAINT_DESCRIPTION: None}
+        text = str(value).strip()
         if is_category_correction(tracker.latest_message or {}):
             # "类别选错了，应该是服务态度": the category slot took it (from its entity);
             # ask for the description again rather than keep this as one
@@ -314,7 +319,9 @@ class ValidateComplaintForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """A policy number, or ``none`` when no policy is involved."""
-        text = str(value or "").strip()
+        if value is None:
+            return {names.COMPLAINT_POLICY: None}
+        text = str(value).strip()
         number = find_number(text, POLICY_NO)
         if number:
             return {names.COMPLAINT_POLICY: number}
@@ -493,18 +500,34 @@ class ActionComplaintCancel(Action):
 
 
 def ticket_text(ticket: Ticket, *, with_events: bool) -> str:
-    """One ticket: number, category, status, deadlines and the visible updates."""
+    """One ticket: number, category, status, the latest step the customer needs
+    (acknowledged, asked for information, a proposal, resolved with the outcome
+    and remedy), deadlines and the visible updates."""
     lines = [
         f"工单{ticket.ticket_no}（{ticket.category_label}，"
         f"{cn_date(ticket.created_at)}提交）：{ticket.status_label}。"
     ]
-    if ticket.open:
+    if ticket.open and ticket.acknowledged_at is not None:
+        lines.append(
+            f"已于{china_time(ticket.acknowledged_at)}确认受理，"
+            f"处理结果最迟{cn_date(ticket.resolve_due_at)}给出。"
+        )
+    elif ticket.open:
         lines.append(
             f"确认期限{cn_date(ticket.ack_due_at)}，"
             f"处理结果最迟{cn_date(ticket.resolve_due_at)}给出。"
         )
-    if ticket.outcome:
-        lines.append(f"处理结果：{ticket.outcome}")
+    if ticket.open and ticket.info_request:
+        lines.append(f"需要您补充：{ticket.info_request}。请直接回复我，或联系客服。")
+    if ticket.open and ticket.proposal:
+        lines.append(f"处理方案：{ticket.proposal}。请告诉我们您是否接受。")
+    remedy = f"（{ticket.remedy_text}）" if ticket.remedy_text else ""
+    if ticket.resolved_at is not None and ticket.outcome:
+        lines.append(
+            f"已于{china_time(ticket.resolved_at)}处理完毕：{ticket.outcome}{remedy}"
+        )
+    elif ticket.outcome:
+        lines.append(f"处理结果：{ticket.outcome}{remedy}")
     if with_events:
         for event in ticket.events[-4:]:
             note = f"：{event.note}" if event.note else ""

@@ -4,7 +4,8 @@ identity_form asks for phone + ID last 4 (or policy number + birth date);
 validate_identity_form checks the formats and, once a pair is complete, asks the
 CRM. The CRM counts failures (per phone and per conversation) and locks; a lock
 hands the customer to a person. Changes of contact data or bank details need a
-one-time code on top (actions/step_up.py).
+one-time code on top (actions/step_up.py). A customer just verified hears the
+ticket notices they missed (actions/session.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from actions.identity_parse import (
     parse_phone,
     parse_policy_number,
 )
+from actions.session import conversation_channel, tell_pending_notices
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +181,13 @@ class ValidateIdentityForm(FormValidationAction):
         if result.verified and result.customer is not None:
             dispatcher.utter_message(
                 response="utter_verified", salutation=result.customer.salutation
+            )
+            # what happened to their complaints while they were away
+            await tell_pending_notices(
+                crm,
+                dispatcher,
+                customer_id=result.customer.id,
+                channel=conversation_channel(tracker),
             )
             return [
                 SlotSet(names.CUSTOMER_ID, result.customer.id),

@@ -23,14 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import parse_all, pct
+from bench.common import macro, parse_all, pct
 
 log = logging.getLogger("bench.nlu")
 
 THRESHOLDS = (0.3, 0.4, 0.45, 0.5, 0.6, 0.7)
 SEED = 42
 # the rule extractor; every other extractor is learnt
-RULE_EXTRACTORS = ("SpacyEntityExtractor",)
+RULE_EXTRACTORS = ("SpacyEntityExtractor", "PersonNameRule")
 
 TrainFn = Callable[[Path, Path, Path, str, Path], tuple[Path, float]]
 
@@ -272,6 +272,9 @@ def bench_cv(
     started = time.perf_counter()
     y_true: list[str] = []
     y_pred: list[str] = []
+    # what DIET and the n-gram model said on their own (nlu/blend.py), if blended
+    y_sources: dict[str, list[str]] = {}
+    source_rankings: list[dict[str, Any]] = []
     confidences: list[float] = []
     entity_rows = []
     faq_gold: list[str] = []
@@ -296,6 +299,9 @@ def bench_cv(
             intent = predicted.get("name") or "None"
             y_true.append(example.get("intent"))
             y_pred.append(intent)
+            for source, said in (parse.get("intent_sources") or {}).items():
+                y_sources.setdefault(source, []).append(said.get("name") or "None")
+            source_rankings.append(parse.get("intent_sources") or {})
             confidences.append(float(predicted.get("confidence") or 0))
             entity_rows.append(
                 (list(example.get("entities") or []), list(parse.get("entities") or []))
@@ -324,6 +330,12 @@ def bench_cv(
         "accuracy": intents["accuracy"],
         "macro_f1": intents["macro_f1"],
         "weighted_f1": intents["weighted_f1"],
+        "sources": {
+            source: macro(y_true, said)
+            for source, said in y_sources.items()
+            if len(said) == len(y_true)
+        },
+        "blend_sweep": blend_sweep(y_true, source_rankings),
         "fallback_threshold": fallback_threshold,
         "threshold_sweep": threshold_sweep(y_true, y_pred, confidences),
         "per_intent": intents["per_intent"],
@@ -352,6 +364,63 @@ def bench_cv(
     }
 
 
+def blend_sweep(
+    y_true: list[str], sources: list[dict[str, Any]]
+) -> list[dict[str, float]]:
+    """Accuracy of the blend for other DIET weights, from the same parses."""
+    if len(sources) != len(y_true) or not all(
+        {"diet", "char_ngram"} <= set(s) for s in sources
+    ):
+        return []
+    rows = []
+    for weight in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0):
+        right = 0
+        for truth, said in zip(y_true, sources, strict=True):
+            diet = dict(said["diet"].get("ranking") or [])
+            ngram = dict(said["char_ngram"].get("ranking") or [])
+            scores = {
+                name: weight * diet.get(name, 0.0) + (1 - weight) * ngram.get(name, 0.0)
+                for name in set(diet) | set(ngram)
+            }
+            right += bool(scores) and max(scores, key=scores.__getitem__) == truth
+        rows.append({"diet_weight": weight, "accuracy": round(right / len(y_true), 4)})
+    return rows
+
+
+def source_lines(sources: dict[str, Any], blended: dict[str, Any]) -> list[str]:
+    """The intent classifiers of the blend side by side (same training, same run)."""
+    if not sources:
+        return []
+    names = {"diet": "DIET alone", "char_ngram": "char n-gram LR alone"}
+    lines = [
+        "Intent classifiers of the blend (`nlu/blend.py`), scored on the same "
+        "held-out messages:",
+        "",
+        "| classifier | accuracy | macro-F1 |",
+        "|---|---|---|",
+    ]
+    for source, scores in sources.items():
+        lines.append(
+            f"| {names.get(source, source)} | {pct(scores['accuracy'])} | "
+            f"{pct(scores['macro_f1'])} |"
+        )
+    lines += [
+        f"| **blend (the pipeline's answer)** | {pct(blended.get('accuracy'))} | "
+        f"{pct(blended.get('macro_f1'))} |",
+        "",
+    ]
+    sweep = blended.get("blend_sweep") or []
+    if sweep:
+        lines += [
+            "Accuracy of the blend for other DIET weights (same parses, each "
+            "classifier's top 5): "
+            + ", ".join(f"{r['diet_weight']} → {pct(r['accuracy'])}" for r in sweep)
+            + ".",
+            "",
+        ]
+    return lines
+
+
 def render_cv(cv: dict[str, Any]) -> list[str]:
     """The report's cross-validation section (markdown lines)."""
     lines = [
@@ -378,6 +447,9 @@ def render_cv(cv: dict[str, Any]) -> list[str]:
         f"| entity macro-F1 (final entity list) | "
         f"{pct(cv['entities']['macro']['f1-score'])} |",
         "",
+    ]
+    lines += source_lines(cv.get("sources") or {}, cv)
+    lines += [
         f"Fallback threshold in the config: {cv['fallback_threshold']}. Sweep "
         "(a prediction under the threshold becomes `nlu_fallback`):",
         "",

@@ -1,4 +1,8 @@
-"""``POST /internal/events``: the CRM's events for customers (docs/takeover.md)."""
+"""``POST /internal/events``: the CRM's events for customers (docs/takeover.md).
+
+``message`` and ``handback`` are fire-and-forget; a ticket ``notice`` is answered
+``{"delivered": true|false, "message_id", "reason"}`` (bot/notices.py).
+"""
 
 from __future__ import annotations
 
@@ -35,11 +39,12 @@ def require_service_token(
 class CrmEvent(BaseModel):
     """An event of the CRM about one conversation."""
 
-    type: Literal["message", "handback"] | str
+    type: Literal["message", "handback", "notice"] | str
     conversation_id: int
     channel: str
     external_id: str
     message: dict[str, Any] | None = None
+    notice: dict[str, Any] | None = None
     escalation_id: int | None = None
     agent: dict[str, Any] | None = None
 
@@ -49,8 +54,9 @@ class CrmEvent(BaseModel):
     status_code=202,
     dependencies=[Depends(require_service_token)],
 )
-async def receive_event(request: Request, event: CrmEvent) -> dict[str, str]:
-    """Deliver a message now; run a handback (a Rasa turn) after answering."""
+async def receive_event(request: Request, event: CrmEvent) -> dict[str, Any]:
+    """Deliver a message now; run a handback (a Rasa turn) after answering; deliver
+    a ticket notice now and answer whether it reached the customer."""
     relay: Relay = request.app.state.relay
     if event.type == "message" and event.message is not None:
         await relay.agent_message(
@@ -69,5 +75,13 @@ async def receive_event(request: Request, event: CrmEvent) -> dict[str, str]:
             )
         )
         return {"status": "accepted"}
+    if event.type == "notice" and event.notice is not None:
+        outcome = await relay.notice(
+            conversation_id=event.conversation_id,
+            channel=event.channel,
+            external_id=event.external_id,
+            notice=event.notice,
+        )
+        return outcome.to_json()
     logger.info("ignored CRM event of type %s", event.type)
     return {"status": "ignored"}

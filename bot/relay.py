@@ -30,6 +30,7 @@ from bot.messages import (
     record_payload,
     transcript_text,
 )
+from bot.notices import NoticeOutcome, Notifier, recorder
 from bot.queue_watch import QueueWatch
 from bot.rasa_client import RasaClient, RasaUnavailable
 
@@ -76,11 +77,16 @@ class Relay:
         self.rasa = rasa
         self.queue_watch = queue_watch
         self._sinks: dict[str, SinkFactory] = {}
+        self._notifiers: dict[str, Notifier] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def register_channel(self, channel: str, sinks: SinkFactory) -> None:
         """Messages pushed to this channel's users go through ``sinks(external_id)``."""
         self._sinks[channel] = sinks
+
+    def register_notifier(self, channel: str, notifier: Notifier) -> None:
+        """How this channel delivers a ticket notice and confirms it arrived."""
+        self._notifiers[channel] = notifier
 
     def sink(self, channel: str, external_id: str) -> Sink:
         """Where a channel user's messages go (a no-op for push-less channels)."""
@@ -250,6 +256,24 @@ class Relay:
                 created_at=message.get("created_at"),
             )
         )
+
+    async def notice(
+        self,
+        *,
+        conversation_id: int,
+        channel: str,
+        external_id: str,
+        notice: dict[str, Any],
+    ) -> NoticeOutcome:
+        """Deliver a ticket notice now if the customer is reachable (bot/notices.py)."""
+        notifier = self._notifiers.get(channel)
+        text = str(notice.get("text") or "").strip()
+        if notifier is None or not text:
+            return NoticeOutcome(delivered=False, reason="channel_off")
+        record = recorder(
+            self.crm, conversation_id=conversation_id, text=text, notice=notice
+        )
+        return await notifier(external_id, text, record)
 
     async def handback(
         self,

@@ -20,6 +20,7 @@ from crm_backend.core.config import Settings, get_settings
 from crm_backend.core.errors import install_handlers
 from crm_backend.core.gateway import GatewayClient
 from crm_backend.escalations.jobs import run_sweeper
+from crm_backend.tickets.delivery import run_notice_sweeper
 from crm_backend.tickets.jobs import run_ticket_sweeper
 
 SWAGGER_STATIC = "/static/swagger-ui"
@@ -31,8 +32,8 @@ SWAGGER_DIR = Path(next(iter(_spec.submodule_search_locations or []))) / "static
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the console hub (Redis listener) and the offer sweep; stop them and
-    close the gateway client's connections."""
+    """Start the console hub (Redis listener), the offer and breach sweeps and the
+    notice delivery; stop them and close the gateway client's connections."""
     settings: Settings = app.state.settings
     await app.state.hub.start()
     sweeper = (
@@ -48,9 +49,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.ticket_sweep_enabled
         else None
     )
+    notice_sweeper = (
+        asyncio.create_task(
+            run_notice_sweeper(settings, app.state.gateway, app.state.hub),
+            name="notice-delivery",
+        )
+        if settings.notice_sweep_enabled
+        else None
+    )
     try:
         yield
     finally:
+        if notice_sweeper is not None:
+            notice_sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await notice_sweeper
         if ticket_sweeper is not None:
             ticket_sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

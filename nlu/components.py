@@ -16,6 +16,8 @@
   entity is kept, so each identifier is reported once (and e2e story tests, which
   compare the entity list, see no duplicates); a learnt identifier (phone, policy
   number…) whose value does not have that identifier's shape is dropped too.
+- :class:`PersonNameRule` adds the names customers introduce with a cue (我叫…,
+  投保人是…; :mod:`nlu.person_name`); the arbiter treats them as rule entities.
 - :class:`SentimentAnnotator` adds ``sentiment`` (score in [-1, 1]) and
   ``sentiment_label`` to the parse output, so actions read
   ``tracker.latest_message["sentiment"]``.
@@ -39,6 +41,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 import nlu.spacy_zh  # noqa: F401  (registers the tokenizer SpacyNLP's model needs)
 from nlu.normalize import normalize
+from nlu.person_name import EXTRACTOR as PERSON_NAME_RULE
+from nlu.person_name import find_names
 
 SENTIMENT = "sentiment"
 ORIGINAL_TEXT = "text_original"
@@ -129,7 +133,7 @@ class SentimentAnnotator(GraphComponent):
         return messages
 
 
-RULE_EXTRACTORS = ("SpacyEntityExtractor",)
+RULE_EXTRACTORS = ("SpacyEntityExtractor", PERSON_NAME_RULE)
 # Identifiers have one shape (data/nlu/lookups.yml); a learnt guess of another shape
 # (DIET tagging a 16-digit bank card number as a phone) is no identifier.
 IDENTIFIER_SHAPES = {
@@ -162,6 +166,31 @@ def has_identifier_shape(entity: Dict[str, Any]) -> bool:
     if shape is None:
         return True
     return shape.fullmatch(SEPARATORS.sub("", value)) is not None
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class PersonNameRule(GraphComponent):
+    """Adds ``person_name`` for a name the customer introduces ("我叫王建国")."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> PersonNameRule:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            names = find_names(message.get(TEXT) or "")
+            if names:
+                entities = list(message.get(ENTITIES) or []) + names
+                message.set(ENTITIES, entities, add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register(

@@ -1,4 +1,5 @@
-"""CRM calls for complaints: open a ticket, follow one up, list the customer's.
+"""CRM calls for complaints: open a ticket, follow one up, list the customer's,
+and the notices owed to the customer about their tickets.
 
 ``ComplaintApi`` is a mixin of ``CrmClient``: its methods use the client's
 ``_request``.
@@ -20,6 +21,10 @@ OPEN_STATUSES = ("received", "acknowledged", "investigating")
 
 def _instant(value: Any) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _maybe_instant(value: Any) -> datetime | None:
+    return _instant(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,11 @@ class Ticket:
     description: str | None = None
     desired_outcome: str | None = None
     outcome: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    remedy_text: str | None = None
+    proposal: str | None = None
+    info_request: str | None = None
     events: tuple[TicketEvent, ...] = ()
 
     @property
@@ -82,8 +92,37 @@ class Ticket:
             description=data.get("description"),
             desired_outcome=data.get("desired_outcome"),
             outcome=data.get("outcome"),
+            acknowledged_at=_maybe_instant(data.get("acknowledged_at")),
+            resolved_at=_maybe_instant(data.get("resolved_at")),
+            remedy_text=data.get("remedy_text"),
+            proposal=data.get("proposal"),
+            info_request=data.get("info_request"),
             events=events,
         )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message owed to the customer about a step of their ticket."""
+
+    id: int
+    kind: str
+    text: str
+    created_at: datetime
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Notice:
+        """Parse the CRM's NoticeRead."""
+        return cls(
+            id=int(_require(data, "id")),
+            kind=str(_require(data, "kind")),
+            text=str(_require(data, "text")),
+            created_at=_instant(_require(data, "created_at")),
+        )
+
+
+def _notices(body: Mapping[str, Any]) -> list[Notice]:
+    return [Notice.from_json(item) for item in _require(body, "items")]
 
 
 def _tickets(body: Mapping[str, Any]) -> list[Ticket]:
@@ -136,3 +175,21 @@ class ComplaintApi:
             "GET", f"{SERVICE}/customers/{int(customer_id)}/tickets"
         )
         return parsed(_tickets, body)
+
+    async def pending_notices(self, customer_id: int) -> list[Notice]:
+        """The ticket notices not yet delivered to the customer, oldest first."""
+        body = await self._request(
+            "GET", f"{SERVICE}/customers/{int(customer_id)}/notices?undelivered=1"
+        )
+        return parsed(_notices, body)
+
+    async def mark_notice_delivered(
+        self, *, customer_id: int, notice_id: int, channel: str | None
+    ) -> None:
+        """The bot told the customer: the notice is delivered on ``channel``."""
+        await self._request(
+            "POST",
+            f"{SERVICE}/customers/{int(customer_id)}/notices/{int(notice_id)}"
+            "/delivered",
+            json={"channel": channel} if channel else {},
+        )

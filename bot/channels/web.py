@@ -20,6 +20,7 @@ import socketio
 
 from bot.config import Settings
 from bot.messages import ERRORS, InvalidText, Outgoing, check_text, to_socketio
+from bot.notices import NoticeOutcome, Notifier, Recorder
 from bot.relay import Relay
 
 logger = logging.getLogger(__name__)
@@ -70,9 +71,35 @@ def create_server(settings: Settings) -> socketio.AsyncServer:
     )
 
 
+def connected_here(sio: socketio.AsyncServer, session_id: str) -> bool:
+    """Whether a socket of this chat session is connected to this process.
+
+    socket.io cannot list a room's sockets across processes (with Redis, rooms
+    span processes for emits only): another gateway process answers "not
+    delivered" and the CRM tries again later (docs/takeover.md).
+    """
+    return any(True for _ in sio.manager.get_participants("/", session_id))
+
+
+def notifier(sio: socketio.AsyncServer) -> Notifier:
+    """Ticket notices: delivered when the chat is open in a browser right now."""
+
+    async def notify(session_id: str, text: str, record: Recorder) -> NoticeOutcome:
+        if not connected_here(sio, session_id):
+            return NoticeOutcome(delivered=False, reason="not_connected")
+        message_id = await record()
+        await RoomSink(sio, session_id).send(
+            Outgoing(text=text, sender="system", message_id=message_id)
+        )
+        return NoticeOutcome(delivered=True, message_id=message_id)
+
+    return notify
+
+
 def attach(sio: socketio.AsyncServer, relay: Relay) -> None:
     """Register the event handlers and the channel's sink with the relay."""
     relay.register_channel(CHANNEL, lambda session_id: RoomSink(sio, session_id))
+    relay.register_notifier(CHANNEL, notifier(sio))
 
     async def join(sid: str, session_id: str) -> None:
         async with sio.session(sid) as session:

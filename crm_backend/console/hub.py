@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from crm_backend.core.config import Settings
@@ -22,6 +23,22 @@ from crm_backend.core.outbox import Hint
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 100
 REDIS_CHANNEL = "crm:console:hints"
+
+
+def tickets_hint(
+    ticket_id: int,
+    *,
+    agent_ids: Iterable[int | None] = (),
+    team_ids: Iterable[int | None] = (),
+) -> Hint:
+    """A complaint ticket changed: its team's and assignee's consoles (before and
+    after a hand-over) and supervisors re-read their ticket lists."""
+    return Hint(
+        {"type": "tickets", "ticket_id": ticket_id},
+        agent_ids=frozenset(i for i in agent_ids if i is not None),
+        team_ids=frozenset(i for i in team_ids if i is not None),
+        supervisors=True,
+    )
 
 
 class Subscriber:

@@ -1,4 +1,5 @@
-"""Agent console pages: login, the workspace and the supervisor board.
+"""Agent console pages: login, the workspace, the complaint tickets and the
+supervisor board.
 
 The pages are shells: they name the logged-in agent and load the scripts; every
 piece of customer data and chat text is read by the browser through the agent API
@@ -23,6 +24,8 @@ from crm_backend.core.deps import SessionDep, agent_for_token
 from crm_backend.core.errors import CrmError
 from crm_backend.customers.schemas import ROLE_LABELS
 from crm_backend.models import Agent
+from crm_backend.models.enums import TicketStatus, ValueTier
+from crm_backend.tickets.schemas import CATEGORY_LABELS, SEVERITY_LABELS
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -135,6 +138,40 @@ def workspace_page(request: Request, agent: PageAgent) -> Response:
     if agent is None:
         return _to_login(request)
     return _render(request, "workspace.html", **_agent_context(agent))
+
+
+# The agents' words for a ticket's status (the customer is told "已受理" on receipt;
+# for the desk a received ticket is still waiting to be acknowledged).
+TICKET_STATUS_LABELS = {
+    TicketStatus.received: "待受理",
+    TicketStatus.acknowledged: "已受理",
+    TicketStatus.investigating: "处理中",
+    TicketStatus.resolved: "已解决",
+    TicketStatus.closed: "已关闭",
+}
+TIER_LABELS = {
+    ValueTier.vip: "VIP",
+    ValueTier.gold: "黄金",
+    ValueTier.standard: "标准",
+    ValueTier.basic: "基础",
+}
+
+
+@router.get("/tickets", response_model=None)
+def tickets_page(request: Request, agent: PageAgent) -> Response:
+    """The complaint tickets: the team's queue with live SLA countdowns, a ticket's
+    detail and its verbs."""
+    if agent is None:
+        return _to_login(request)
+    return _render(
+        request,
+        "tickets.html",
+        statuses=TICKET_STATUS_LABELS,
+        categories=CATEGORY_LABELS,
+        severities=SEVERITY_LABELS,
+        tiers=TIER_LABELS,
+        **_agent_context(agent),
+    )
 
 
 @router.get("/supervisor", response_model=None)

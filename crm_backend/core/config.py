@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     # the complaint breach job (flag SLA breaches, raise them to the supervisor)
     ticket_sweep_seconds: float = Field(60.0, gt=0)
     ticket_sweep_enabled: bool = True
+    # ticket notices to the customer's open chat (tickets/delivery.py): a pass every
+    # notice_sweep_seconds (and right after a verb), one try per notice per interval;
+    # the gateway's answer may take a WeChat API call, hence a timeout of its own
+    notice_sweep_seconds: float = Field(5.0, gt=0)
+    notice_sweep_enabled: bool = True
+    notice_timeout_seconds: float = Field(10.0, gt=0)
     # the gateway's base URL for CRM → gateway events; empty = no gateway
     gateway_url: str = ""
     gateway_timeout_seconds: float = Field(2.0, gt=0)

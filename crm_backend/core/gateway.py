@@ -2,7 +2,9 @@
 
 A failed post is logged (without the text) and not retried: the message is in the
 transcript and the customer's page loads the history when it reconnects. Every post
-goes through the app's one :class:`GatewayClient` (keep-alive connections).
+goes through the app's one :class:`GatewayClient` (keep-alive connections). A
+ticket ``notice`` is the exception: its post waits for the gateway's verdict, and
+the notice job (``tickets/delivery.py``) tries again later when it did not arrive.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,6 +70,29 @@ def handback_event(
     }
 
 
+def notice_event(
+    *, conversation_id: int, channel: str, external_id: str, notice: dict[str, Any]
+) -> dict[str, Any]:
+    """A ticket notice for the customer's open chat; the answer says if it arrived."""
+    return {
+        "type": "notice",
+        "conversation_id": conversation_id,
+        "channel": channel,
+        "external_id": external_id,
+        "notice": notice,
+    }
+
+
+@dataclass(frozen=True)
+class NoticeAnswer:
+    """The gateway's answer to a notice: delivered (and the transcript message it
+    recorded, if it could), or why not."""
+
+    delivered: bool
+    message_id: int | None = None
+    reason: str | None = None
+
+
 class GatewayClient:
     """The CRM's one keep-alive HTTP client to the gateway, shared by every request
     and the offer sweep (threads: httpx's pool is thread-safe). Created on first
@@ -118,6 +144,43 @@ class GatewayClient:
                     response.status_code,
                 )
         return delivered
+
+    def deliver_notice(self, event: dict[str, Any], settings: Settings) -> NoticeAnswer:
+        """Post one notice and wait for the gateway's verdict (a WeChat API call may
+        be in it: ``notice_timeout_seconds``); any failure is "not delivered"."""
+        if not settings.gateway_url:
+            return NoticeAnswer(delivered=False, reason="no_gateway")
+        url = settings.gateway_url.rstrip("/") + EVENTS_PATH
+        headers = {"Authorization": f"Bearer {settings.service_token}"}
+        try:
+            response = self._client().post(
+                url,
+                json=event,
+                headers=headers,
+                timeout=settings.notice_timeout_seconds,
+            )
+            body = response.json() if response.is_success else {}
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning(
+                "notice %s for conversation %s not delivered: %s",
+                event.get("notice", {}).get("id"),
+                event.get("conversation_id"),
+                type(exc).__name__,
+            )
+            return NoticeAnswer(delivered=False, reason="gateway_unreachable")
+        if not response.is_success or not isinstance(body, dict):
+            log.warning(
+                "gateway refused notice for conversation %s: HTTP %s",
+                event.get("conversation_id"),
+                response.status_code,
+            )
+            return NoticeAnswer(delivered=False, reason="gateway_refused")
+        message_id = body.get("message_id")
+        return NoticeAnswer(
+            delivered=body.get("delivered") is True,
+            message_id=message_id if isinstance(message_id, int) else None,
+            reason=body.get("reason") if isinstance(body.get("reason"), str) else None,
+        )
 
     @property
     def is_open(self) -> bool:

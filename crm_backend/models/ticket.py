@@ -110,3 +110,5 @@ class TicketNotice(Base):
     channel: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    # the delivery job's last try: it tries again no sooner than its interval
+    attempted_at: Mapped[datetime | None]

@@ -8,8 +8,11 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from crm_backend.agents.access import is_supervisor
+from crm_backend.console.dispatch import NotifyDep
+from crm_backend.console.hub import tickets_hint
 from crm_backend.core.deps import CurrentAgent, SessionDep, SettingsDep
 from crm_backend.core.errors import Forbidden
+from crm_backend.core.outbox import pending
 from crm_backend.models import Ticket
 from crm_backend.models.base import utcnow
 from crm_backend.models.enums import (
@@ -17,8 +20,10 @@ from crm_backend.models.enums import (
     Severity,
     TicketCategory,
     TicketStatus,
+    ValueTier,
 )
-from crm_backend.tickets import lifecycle, notices, service, stats
+from crm_backend.tickets import lifecycle, notices, queue, service, stats
+from crm_backend.tickets.queue import ACK_SOON, RESOLVE_SOON, Sort
 from crm_backend.tickets.schemas import (
     EVENT_LABELS,
     AssignIn,
@@ -57,6 +62,7 @@ def _follow_up(session: Session, ticket: Ticket) -> TicketFollowUp:
         description=ticket.description,
         desired_outcome=ticket.desired_outcome,
         outcome=ticket.outcome,
+        **notices.latest_step(ticket, visible),
         events=[
             CustomerEventRead(
                 kind=e.kind,
@@ -70,21 +76,37 @@ def _follow_up(session: Session, ticket: Ticket) -> TicketFollowUp:
 
 
 def _detail(session: Session, ticket: Ticket) -> TicketDetail:
-    _, name, policy_no = service.row_of(session, ticket)
-    row = TicketRead.build(ticket, customer_name=name, policy_no=policy_no)
-    log = service.events(session, ticket_id=ticket.id)
-    return TicketDetail(
-        **row.model_dump(),
-        events=[TicketEventRead.model_validate(e) for e in log],
+    row = TicketRead.of_row(queue.row_of(session, ticket))
+    log = queue.event_rows(session, service.events(session, ticket_id=ticket.id))
+    return TicketDetail(**row.model_dump(), events=[TicketEventRead.of(e) for e in log])
+
+
+def _announce(session: Session, ticket: Ticket) -> None:
+    # called before and after a verb, so a hand-over reaches both desks
+    pending(session).hint(
+        tickets_hint(
+            ticket.id, agent_ids=[ticket.assignee_id], team_ids=[ticket.team_id]
+        )
     )
+
+
+def _done(session: Session, notify: NotifyDep, ticket: Ticket) -> TicketDetail:
+    _announce(session, ticket)
+    notify.after_commit(session)
+    return _detail(session, ticket)
 
 
 @service_router.post("/tickets", response_model=TicketSummary, status_code=201)
 def create_ticket(
-    ticket_in: TicketCreate, session: SessionDep, settings: SettingsDep
+    ticket_in: TicketCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    notify: NotifyDep,
 ) -> TicketSummary:
     """Open a complaint ticket; the answer carries its number and both deadlines."""
     ticket = service.create(session, ticket_in=ticket_in, settings=settings)
+    _announce(session, ticket)
+    notify.after_commit(session)
     return TicketSummary.of(ticket)
 
 
@@ -150,29 +172,41 @@ def list_tickets(
     mine: bool = False,
     team: int | None = None,
     breached: bool | None = None,
+    due_soon: bool = False,
     category: TicketCategory | None = None,
     severity: Severity | None = None,
+    tier: ValueTier | None = None,
+    sort: Sort = Sort.resolve_due,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> TicketList:
-    """Tickets the agent may see (all for supervisors), by resolution deadline."""
-    rows, total = service.list_for_agent(
+    """Tickets the agent may see (all for supervisors), by resolution deadline or
+    ``sort=deadline`` (the nearest open deadline first); ``due_soon``: not breached
+    but within the "breaching soon" window; ``tier``: the customer's value tier."""
+    now = utcnow()
+    rows, total = queue.list_for_agent(
         session,
         agent=agent,
         statuses=status or (),
         mine=mine,
         team_id=team,
         breached=breached,
+        due_soon=due_soon,
         category=category,
         severity=severity,
+        tier=tier,
+        sort=sort,
         limit=limit,
         offset=offset,
+        now=now,
     )
-    items = [
-        TicketRead.build(t, customer_name=name, policy_no=policy_no)
-        for t, name, policy_no in rows
-    ]
-    return TicketList(items=items, total=total)
+    return TicketList(
+        items=[TicketRead.of_row(row) for row in rows],
+        total=total,
+        as_of=now,
+        ack_soon_minutes=int(ACK_SOON.total_seconds() // 60),
+        resolve_soon_minutes=int(RESOLVE_SOON.total_seconds() // 60),
+    )
 
 
 @agent_router.get("/breaches", response_model=BreachSummary)
@@ -211,14 +245,20 @@ def get_ticket(
 
 
 def _locked(session: Session, ticket_id: int, agent: CurrentAgent) -> Ticket:
-    return service.get_for_agent(
+    ticket = service.get_for_agent(
         session, ticket_id=ticket_id, agent=agent, for_update=True
     )
+    _announce(session, ticket)
+    return ticket
 
 
 @agent_router.post("/{ticket_id}/assign", response_model=TicketDetail)
 def assign_ticket(
-    ticket_id: int, body: AssignIn, agent: CurrentAgent, session: SessionDep
+    ticket_id: int,
+    body: AssignIn,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
 ) -> TicketDetail:
     """Hand the ticket to an agent and/or a team."""
     ticket = lifecycle.assign(
@@ -229,12 +269,16 @@ def assign_ticket(
         team_id=body.team_id,
         note=body.note,
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/acknowledge", response_model=TicketDetail)
 def acknowledge_ticket(
-    ticket_id: int, agent: CurrentAgent, session: SessionDep, body: VerbIn | None = None
+    ticket_id: int,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
+    body: VerbIn | None = None,
 ) -> TicketDetail:
     """received → acknowledged."""
     ticket = lifecycle.acknowledge(
@@ -243,12 +287,16 @@ def acknowledge_ticket(
         actor=agent,
         note=body.note if body else None,
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/investigate", response_model=TicketDetail)
 def investigate_ticket(
-    ticket_id: int, agent: CurrentAgent, session: SessionDep, body: VerbIn | None = None
+    ticket_id: int,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
+    body: VerbIn | None = None,
 ) -> TicketDetail:
     """acknowledged → investigating."""
     ticket = lifecycle.investigate(
@@ -257,12 +305,16 @@ def investigate_ticket(
         actor=agent,
         note=body.note if body else None,
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/resolve", response_model=TicketDetail)
 def resolve_ticket(
-    ticket_id: int, body: ResolveIn, agent: CurrentAgent, session: SessionDep
+    ticket_id: int,
+    body: ResolveIn,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
 ) -> TicketDetail:
     """acknowledged / investigating → resolved, with the outcome."""
     ticket = lifecycle.resolve(
@@ -275,34 +327,46 @@ def resolve_ticket(
         refund_fen=body.refund_fen,
         remedy_reason=body.remedy_reason,
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/update", response_model=TicketDetail)
 def update_ticket(
-    ticket_id: int, body: CustomerTextIn, agent: CurrentAgent, session: SessionDep
+    ticket_id: int,
+    body: CustomerTextIn,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
 ) -> TicketDetail:
     """Tell the customer how it is going (no status change; a notice is left)."""
     ticket = lifecycle.update(
         session, ticket=_locked(session, ticket_id, agent), actor=agent, text=body.text
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/request-info", response_model=TicketDetail)
 def request_info_ticket(
-    ticket_id: int, body: CustomerTextIn, agent: CurrentAgent, session: SessionDep
+    ticket_id: int,
+    body: CustomerTextIn,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
 ) -> TicketDetail:
     """Ask the customer for information (no status change; the SLA keeps running)."""
     ticket = lifecycle.request_info(
         session, ticket=_locked(session, ticket_id, agent), actor=agent, text=body.text
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/propose", response_model=TicketDetail)
 def propose_ticket(
-    ticket_id: int, body: ProposeIn, agent: CurrentAgent, session: SessionDep
+    ticket_id: int,
+    body: ProposeIn,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
 ) -> TicketDetail:
     """Put a resolution to the customer (no status change; a notice is left)."""
     ticket = lifecycle.propose(
@@ -311,12 +375,16 @@ def propose_ticket(
         actor=agent,
         proposal=body.proposal,
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/close", response_model=TicketDetail)
 def close_ticket(
-    ticket_id: int, agent: CurrentAgent, session: SessionDep, body: VerbIn | None = None
+    ticket_id: int,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
+    body: VerbIn | None = None,
 ) -> TicketDetail:
     """resolved → closed."""
     ticket = lifecycle.close(
@@ -325,12 +393,16 @@ def close_ticket(
         actor=agent,
         note=body.note if body else None,
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/reopen", response_model=TicketDetail)
 def reopen_ticket(
-    ticket_id: int, body: ReopenIn, agent: CurrentAgent, session: SessionDep
+    ticket_id: int,
+    body: ReopenIn,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
 ) -> TicketDetail:
     """resolved / closed → investigating, with the reason."""
     ticket = lifecycle.reopen(
@@ -339,12 +411,16 @@ def reopen_ticket(
         actor=agent,
         reason=body.reason,
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)
 
 
 @agent_router.post("/{ticket_id}/notes", response_model=TicketDetail)
 def add_ticket_note(
-    ticket_id: int, body: NoteIn, agent: CurrentAgent, session: SessionDep
+    ticket_id: int,
+    body: NoteIn,
+    agent: CurrentAgent,
+    session: SessionDep,
+    notify: NotifyDep,
 ) -> TicketDetail:
     """A note in the log, shown to the customer only when ``customer_visible``."""
     ticket = lifecycle.add_note(
@@ -354,4 +430,4 @@ def add_ticket_note(
         text=body.text,
         customer_visible=body.customer_visible,
     )
-    return _detail(session, ticket)
+    return _done(session, notify, ticket)

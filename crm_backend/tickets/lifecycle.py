@@ -26,7 +26,7 @@ from crm_backend.models.enums import (
     TicketRemedy,
     TicketStatus,
 )
-from crm_backend.tickets import notices, sla
+from crm_backend.tickets import delivery, notices, sla
 from crm_backend.tickets.schemas import CATEGORY_LABELS, STATUS_LABELS
 from crm_backend.tickets.service import add_event
 
@@ -152,6 +152,7 @@ def acknowledge(
 def _notify(session: Session, ticket: Ticket, *, kind: str, note: str | None) -> Ticket:
     notices.add(session, ticket, kind=kind, at=ticket.updated_at, note=note)
     session.flush()
+    delivery.kick_after_commit(session)
     return ticket
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_backend.core.errors import NotFound
-from crm_backend.models import Customer, Ticket, TicketNotice
-from crm_backend.models.enums import TicketRemedy
+from crm_backend.models import Customer, Ticket, TicketEvent, TicketNotice
+from crm_backend.models.enums import OPEN_TICKET_STATUSES, TicketRemedy
 from crm_backend.tickets.service import CHINA_TZ
 
 
@@ -35,6 +36,28 @@ def remedy_text(ticket: Ticket) -> str:
     if ticket.remedy == TicketRemedy.rejected:
         return f"经核实未能支持您的诉求，原因：{ticket.remedy_reason or ''}"
     return ""
+
+
+def latest_step(ticket: Ticket, visible: Sequence[TicketEvent]) -> dict[str, Any]:
+    """What the bot's follow-up says beyond the status: acknowledged and resolved
+    times, the remedy, the proposal, and an open request for information (the
+    latest, unless a later step answered it)."""
+    asked = next((e for e in reversed(visible) if e.kind == "info_requested"), None)
+    if asked is not None and (
+        ticket.status not in OPEN_TICKET_STATUSES
+        or any(e.created_at > asked.created_at for e in visible if e is not asked)
+    ):
+        asked = None
+    return {
+        "acknowledged_at": ticket.acknowledged_at,
+        "resolved_at": ticket.resolved_at,
+        "remedy": ticket.remedy,
+        "remedy_text": remedy_text(ticket) or None,
+        "proposal": ticket.proposal,
+        "proposed_at": ticket.proposed_at,
+        "info_request": asked.note if asked is not None else None,
+        "info_requested_at": asked.created_at if asked is not None else None,
+    }
 
 
 def text_for(ticket: Ticket, kind: str, *, at: datetime, note: str | None) -> str:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from crm_backend.models import Ticket
+from crm_backend.core.masking import mask_phone
+from crm_backend.models import Agent, Ticket
 from crm_backend.models.enums import (
     Channel,
     Severity,
     TicketCategory,
     TicketRemedy,
     TicketStatus,
+    ValueTier,
 )
+
+if TYPE_CHECKING:
+    from crm_backend.tickets.queue import EventRow, QueueRow
 
 STATUS_LABELS = {
     TicketStatus.received: "已受理",
@@ -133,6 +138,16 @@ class TicketFollowUp(TicketSummary):
     description: str
     desired_outcome: str | None
     outcome: str | None
+    # the latest customer-visible step, for the bot's follow-up answer
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    remedy: TicketRemedy | None = None
+    remedy_text: str | None = None  # e.g. "退款 ¥128.50"
+    proposal: str | None = None
+    proposed_at: datetime | None = None
+    # what the agent last asked the customer for, while the ticket is open
+    info_request: str | None = None
+    info_requested_at: datetime | None = None
     events: list[CustomerEventRead]
 
 
@@ -175,23 +190,56 @@ class TicketRead(TicketSummary):
     refund_fen: int | None
     remedy_reason: str | None
 
+    customer_phone_masked: str | None
+    customer_tier: ValueTier | None
+    assignee: TicketAgentRef | None
+    team_name: str | None
+    next_due_at: datetime | None
+    next_due_kind: Literal["ack", "resolve"] | None
+
     @classmethod
-    def build(
-        cls, ticket: Ticket, *, customer_name: str, policy_no: str | None
-    ) -> TicketRead:
-        """Build from an ORM ticket plus the joined names."""
+    def of_row(cls, row: QueueRow) -> TicketRead:
+        """Build from a queue row (the ticket plus the names it shows)."""
+        ticket = row.ticket
+        due_kind: Literal["ack", "resolve"] | None = None
+        if ticket.status == TicketStatus.received:
+            due_kind = "ack"
+        elif ticket.status in (TicketStatus.acknowledged, TicketStatus.investigating):
+            due_kind = "resolve"
         data = {
             **_columns(ticket, cls),
             **labels_of(ticket),
-            "customer_name": customer_name,
-            "policy_no": policy_no,
+            "customer_name": row.customer_name,
+            "customer_phone_masked": mask_phone(row.customer_phone),
+            "customer_tier": row.customer_tier,
+            "policy_no": row.policy_no,
             "priority_reasons": parse_reasons(ticket.priority_reasons),
+            "assignee": TicketAgentRef.of(row.assignee),
+            "team_name": row.team_name,
+            "next_due_at": getattr(ticket, f"{due_kind}_due_at") if due_kind else None,
+            "next_due_kind": due_kind,
         }
         return cls.model_validate(data)
 
 
+class TicketAgentRef(BaseModel):
+    """An agent named on a ticket: its assignee, or who did a step."""
+
+    id: int
+    name: str
+    employee_no: str
+
+    @classmethod
+    def of(cls, agent: Agent | None) -> TicketAgentRef | None:
+        """The reference, or None without an agent."""
+        if agent is None:
+            return None
+        return cls(id=agent.id, name=agent.name, employee_no=agent.employee_no)
+
+
 class TicketEventRead(BaseModel):
-    """One entry of the ticket's log (agent view)."""
+    """One entry of the ticket's log (agent view); an assignment names its agent
+    and team, and ``assign_note`` is the note given with it."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -200,9 +248,25 @@ class TicketEventRead(BaseModel):
     from_status: TicketStatus | None
     to_status: TicketStatus | None
     actor_id: int | None
+    actor: TicketAgentRef | None = None
     note: str | None
     customer_visible: bool
     created_at: datetime
+    assigned_agent: TicketAgentRef | None = None
+    assigned_team: str | None = None
+    assign_note: str | None = None
+
+    @classmethod
+    def of(cls, row: EventRow) -> TicketEventRead:
+        """Build from a log row with its names."""
+        return cls.model_validate(row.event).model_copy(
+            update={
+                "actor": TicketAgentRef.of(row.actor),
+                "assigned_agent": TicketAgentRef.of(row.assigned_agent),
+                "assigned_team": row.assigned_team,
+                "assign_note": row.assign_note,
+            }
+        )
 
 
 class TicketDetail(TicketRead):
@@ -212,10 +276,14 @@ class TicketDetail(TicketRead):
 
 
 class TicketList(BaseModel):
-    """A page of tickets, by resolution deadline."""
+    """A page of tickets, with the server's time and the "breaching soon" windows
+    (the console's countdowns turn amber within them)."""
 
     items: list[TicketRead]
     total: int
+    as_of: datetime
+    ack_soon_minutes: int
+    resolve_soon_minutes: int
 
 
 class VerbIn(BaseModel):

@@ -8,13 +8,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
     case,
     func,
-    or_,
     select,
-    true,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,11 +36,13 @@ from crm_backend.models.enums import (
     RiskLevel,
     Severity,
     SignalKind,
-    TicketCategory,
     TicketStatus,
     ValueTier,
 )
 from crm_backend.tickets import sla
+from crm_backend.tickets.queue import (
+    list_for_agent as list_for_agent,  # callers of service
+)
 from crm_backend.tickets.schemas import CATEGORY_LABELS, SEVERITY_LABELS, TicketCreate
 
 # ticket numbers follow the insurer's business day in China
@@ -67,8 +65,6 @@ SEVERITY_BASE = {
     Severity.critical: 80,
 }
 HIGH_VALUE_TIERS = {ValueTier.vip: "VIP客户", ValueTier.gold: "黄金客户"}
-
-TicketRow = tuple[Ticket, str, str | None]  # ticket, customer name, policy_no
 
 
 def next_ticket_no(session: Session, *, at: datetime) -> str:
@@ -325,23 +321,6 @@ def policy_no_of(session: Session, ticket: Ticket) -> str | None:
     return session.scalar(select(Policy.policy_no).where(Policy.id == ticket.policy_id))
 
 
-def row_of(session: Session, ticket: Ticket) -> TicketRow:
-    """The ticket with its customer's name and policy number."""
-    name = session.scalar(
-        select(Customer.name).where(Customer.id == ticket.customer_id)
-    )
-    return ticket, name or "", policy_no_of(session, ticket)
-
-
-def _visible_to(agent: Agent) -> ColumnElement[bool]:
-    if is_supervisor(agent):
-        return true()
-    mine = Ticket.assignee_id == agent.id
-    if agent.team_id is None:
-        return mine
-    return or_(mine, Ticket.team_id == agent.team_id)
-
-
 def can_access(agent: Agent, ticket: Ticket) -> bool:
     """Supervisors see all; agents their team's tickets and those assigned to them."""
     return (
@@ -360,52 +339,3 @@ def get_for_agent(
         raise Forbidden("This ticket belongs to another team")
     ensure_can_access_customer(session, agent, ticket.customer_id)
     return ticket
-
-
-def _with_names() -> Select[Ticket, str, str]:
-    return (
-        select(Ticket, Customer.name, Policy.policy_no)
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(Policy, Policy.id == Ticket.policy_id)
-    )
-
-
-def list_for_agent(
-    session: Session,
-    *,
-    agent: Agent,
-    statuses: Sequence[TicketStatus] = (),
-    mine: bool = False,
-    team_id: int | None = None,
-    breached: bool | None = None,
-    category: TicketCategory | None = None,
-    severity: Severity | None = None,
-    limit: int = 50,
-    offset: int = 0,
-    now: datetime | None = None,
-) -> tuple[list[TicketRow], int]:
-    """The tickets the agent may see, filtered, by resolution deadline; and a total."""
-    now = now or utcnow()
-    filters: list[ColumnElement[bool]] = [_visible_to(agent)]
-    if statuses:
-        filters.append(Ticket.status.in_(statuses))
-    if mine:
-        filters.append(Ticket.assignee_id == agent.id)
-    if team_id is not None:
-        filters.append(Ticket.team_id == team_id)
-    if breached is not None:
-        clause = sla.breached_clause(now)
-        filters.append(clause if breached else ~clause)
-    if category is not None:
-        filters.append(Ticket.category == category)
-    if severity is not None:
-        filters.append(Ticket.severity == severity)
-    total = session.scalar(select(func.count(Ticket.id)).where(*filters)) or 0
-    rows = session.execute(
-        _with_names()
-        .where(*filters)
-        .order_by(Ticket.resolve_due_at, Ticket.priority.desc(), Ticket.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return [(t, name, policy_no) for t, name, policy_no in rows], total

@@ -110,6 +110,7 @@ def settings() -> Settings:
         service_token=SERVICE_TOKEN,
         offer_sweep_enabled=False,
         ticket_sweep_enabled=False,
+        notice_sweep_enabled=False,
         gateway_url="",
         redis_url="",
     )

@@ -67,7 +67,7 @@ def test_a_score_in_words_is_stored(live_crm: LiveCrm, rasa_server: RasaServer) 
     sender = f"e2e-csat-{uuid.uuid4().hex[:8]}"
     escalation_id, messages = _handed_over_and_back(live_crm, rasa_server, sender)
     texts = [m.get("text", "") for m in messages]
-    assert any("人工服务已经结束" in text for text in texts), texts
+    assert any("由小安继续为您服务" in text for text in texts), texts
     survey = next(m for m in messages if m.get("text") == SURVEY)
     assert len(survey["buttons"]) == 5
 

@@ -260,7 +260,7 @@ def test_customer_and_named_agent_take_over_and_hand_back(
     agent.click("#resolve-submit")
     expect(dialog).to_be_hidden()
     expect(agent.locator("#chat-banner")).to_contain_text("会话已结束", timeout=LIVE)
-    handback = customer.locator(".msg-bot .bubble", has_text="人工服务已经结束")
+    handback = customer.locator(".msg-bot .bubble", has_text="由小安继续为您服务")
     fallback = customer.locator(".msg-system .notice", has_text=NOTICE_HANDBACK)
     expect(handback.or_(fallback).last).to_be_visible(timeout=BOT)
     assert fallback.count() == 0, (

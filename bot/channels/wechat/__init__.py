@@ -107,4 +107,5 @@ def attach(
         courier=courier,
     )
     relay.register_channel(CHANNEL, lambda openid: ApiSink(courier, quick, openid))
+    relay.register_notifier(CHANNEL, courier.notifier())
     return Wechat(channel, [wechat_http, crm_http])

@@ -4,7 +4,8 @@ Agent replies, system notices, queue notices, the handback and bot replies that
 missed the passive window all come here. ``send`` only queues (the CRM's event
 post must not wait for WeChat); one worker per user sends in order. A closed
 48-hour window (45015) on an agent's message is reported to the CRM, which tells
-the agent and creates a call-back task.
+the agent and creates a call-back task. A ticket notice waits for its own send
+(``send_confirmed``): the CRM keeps it pending unless WeChat accepted it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from bot.channels.wechat.messages import mask_openid
 from bot.channels.wechat.outgoing import render, split
 from bot.channels.wechat.quick import QuickReplies
 from bot.messages import Outgoing
+from bot.notices import NoticeOutcome, Notifier, Recorder
 
 logger = logging.getLogger(__name__)
+# a message and, for a confirmed send, the future its outcome goes to
+Item = tuple[Outgoing, "asyncio.Future[str | None] | None"]
 UNDELIVERED_PATH = "/api/v1/service/wechat/undelivered"
 
 
@@ -61,14 +65,24 @@ class Courier:
         """Nothing queued yet."""
         self._api = api
         self._report = report
-        self._queues: dict[str, deque[Outgoing]] = {}
+        self._queues: dict[str, deque[Item]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self.sent = 0
         self.failed = 0
 
     def send(self, openid: str, message: Outgoing) -> None:
         """Queue a message for the user; it goes out after those queued before."""
-        self._queues.setdefault(openid, deque()).append(message)
+        self._queue(openid, (message, None))
+
+    async def send_confirmed(self, openid: str, message: Outgoing) -> str | None:
+        """Send in the user's order and wait: None once WeChat accepted it, else
+        why not (``window_closed`` for 45015, ``refused``, ``failed``)."""
+        done: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._queue(openid, (message, done))
+        return await done
+
+    def _queue(self, openid: str, item: Item) -> None:
+        self._queues.setdefault(openid, deque()).append(item)
         if openid not in self._workers:
             self._workers[openid] = asyncio.create_task(self._work(openid))
 
@@ -76,18 +90,22 @@ class Courier:
         try:
             queue = self._queues[openid]
             while queue:
-                await self._deliver(openid, queue.popleft())
+                message, done = queue.popleft()
+                failure = await self._deliver(openid, message)
+                if done is not None and not done.done():
+                    done.set_result(failure)
         finally:
             # No await between the last check and here: nothing can slip in.
             self._workers.pop(openid, None)
             if not self._queues.get(openid):
                 self._queues.pop(openid, None)
 
-    async def _deliver(self, openid: str, message: Outgoing) -> None:
+    async def _deliver(self, openid: str, message: Outgoing) -> str | None:
         try:
             for piece in split(render(message)):
                 await self._api.send_text(openid, piece)
             self.sent += 1
+            return None
         except WindowClosed as exc:
             self.failed += 1
             logger.info(
@@ -99,6 +117,7 @@ class Courier:
                 await self._report.undelivered(
                     message_id=message.message_id, errcode=exc.errcode
                 )
+            return "window_closed"
         except WechatApiError as exc:
             self.failed += 1
             logger.warning(
@@ -107,9 +126,11 @@ class Courier:
                 mask_openid(openid),
                 exc.errcode or exc.errmsg,
             )
+            return "refused"
         except Exception:  # a bug must not stop the user's later messages
             self.failed += 1
             logger.exception("WeChat delivery to %s failed", mask_openid(openid))
+            return "failed"
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait (a little) for queued messages to go out."""
@@ -123,6 +144,23 @@ class Courier:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for queue in self._queues.values():
+            for _, done in queue:
+                if done is not None and not done.done():
+                    done.set_result("closed")
+
+    def notifier(self) -> Notifier:
+        """Ticket notices: delivered once WeChat's API accepted them, then recorded."""
+
+        async def notify(openid: str, text: str, record: Recorder) -> NoticeOutcome:
+            failure = await self.send_confirmed(
+                openid, Outgoing(text=text, sender="system")
+            )
+            if failure is not None:
+                return NoticeOutcome(delivered=False, reason=failure)
+            return NoticeOutcome(delivered=True, message_id=await record())
+
+        return notify
 
 
 class ApiSink:

@@ -21,7 +21,7 @@ from actions.complaint import (
     category_code,
 )
 from actions.crm.client import CrmClient
-from tests.actions.rasa_env.helpers import free_port
+from tests.actions.rasa_env.helpers import free_port, load_domain
 from tests.live_crm import LiveCrm
 
 CHINA = timezone(timedelta(hours=8))
@@ -117,6 +117,30 @@ def test_policy_slot_accepts_a_number_or_none() -> None:
     assert form.validate_complaint_policy(
         "P3100000000001", dispatcher, tracker, {}
     ) == {names.COMPLAINT_POLICY: "P3100000000001"}
+
+
+def test_slots_cleared_at_the_start_raise_no_complaint_about_them() -> None:
+    """ "我要投诉" from a verified customer: the start clears the slots, no error."""
+    tracker = _tracker({}, text="我要投诉")
+    # Rasa hands the form's validation the slots set since the user spoke, last
+    cleared = [
+        {"event": "action", "name": "action_complaint_start"},
+        {"event": "active_loop", "name": names.COMPLAINT_FORM},
+        *[{"event": "slot", "name": e["name"], "value": None} for e in _cleared()],
+    ]
+    tracker.events.extend(cleared)
+    tracker.active_loop = {"name": names.COMPLAINT_FORM}
+    dispatcher = CollectingDispatcher()
+    form = ValidateComplaintForm()
+    events = asyncio.run(form.run(dispatcher, tracker, load_domain()))
+    assert dispatcher.messages == []
+    assert all(e.get("value") is None for e in events if e.get("event") == "slot")
+
+
+def _cleared() -> list[dict[str, Any]]:
+    from actions.complaint import reset_slots
+
+    return [dict(e) for e in reset_slots()]
 
 
 def test_a_category_correction_is_not_taken_as_the_description() -> None:
@@ -256,3 +280,47 @@ def test_crm_down_apologises_and_offers_a_person() -> None:
     )
     assert events == []
     assert texts == [names.UTTER_CRM_UNAVAILABLE, names.UTTER_OFFER_HUMAN]
+
+
+def test_the_follow_up_after_resolution_tells_the_outcome_and_remedy(
+    live_crm: LiveCrm,
+) -> None:
+    from tests.actions.rasa_env.test_session import leave_notices, notices_of
+
+    customer_id = 28
+    ticket_no = leave_notices(
+        live_crm,
+        customer_id,
+        ("acknowledge", {}),
+        ("request-info", {"text": "请提供扣款短信截图"}),
+    )
+    tracker = _tracker({names.CUSTOMER_ID: customer_id}, text=f"{ticket_no}进度如何")
+    _, texts = _run(ActionComplaintStatus(), tracker)
+    assert "确认受理" in texts[0]
+    assert "需要您补充：请提供扣款短信截图" in texts[0]
+
+    resolved_no = leave_notices(
+        live_crm,
+        customer_id,
+        ("acknowledge", {}),
+        (
+            "resolve",
+            {
+                "outcome": "多扣的保费已退回原卡",
+                "remedy": "refund",
+                "refund_fen": 12850,
+            },
+        ),
+    )
+    tracker = _tracker({names.CUSTOMER_ID: customer_id}, text=f"查下{resolved_no}")
+    _, texts = _run(ActionComplaintStatus(), tracker)
+    assert "处理完毕：多扣的保费已退回原卡（退款 ¥128.50）" in texts[0]
+    assert "需要您补充" not in texts[0]
+    # the notices were for this test only: mark them told
+    for notice in notices_of(live_crm, customer_id):
+        httpx.post(
+            f"{live_crm.url}/api/v1/service/customers/{customer_id}"
+            f"/notices/{notice['id']}/delivered",
+            headers={"Authorization": f"Bearer {live_crm.token}"},
+            timeout=10,
+        ).raise_for_status()

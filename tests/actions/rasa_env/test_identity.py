@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import names
 from actions.crm.client import CrmClient
+from actions.crm.errors import CrmUnavailable
 from actions.identity import ActionIdentityVerified, ValidateIdentityForm
 from actions.identity_parse import (
     parse_birth_date,
@@ -22,12 +23,14 @@ from actions.identity_parse import (
     parse_phone,
     parse_policy_number,
 )
+from actions.session import UTTER_COMPLAINT_NOTICES
 from actions.step_up import (
     ActionStartUpdateContact,
     ActionUpdateContact,
     ValidateStepUpForm,
 )
 from tests.actions.rasa_env.helpers import free_port, load_domain
+from tests.actions.rasa_env.test_session import leave_notices, notices_of
 from tests.live_crm import LiveCrm
 from tests.rasa_fixtures import outbox_code
 
@@ -317,3 +320,50 @@ def test_email_changes_only_after_the_right_code(domain, live_crm: LiveCrm) -> N
     assert slot_values(events)[names.STEP_UP_TOKEN] is None
     after = crm_get(live_crm, f"/customers/{customer_id}")["email_masked"]
     assert after != before and after.endswith("@example.com")
+
+
+# ---- the ticket notices missed, right after verification --------------------------
+
+
+def test_verification_tells_the_notices_missed(domain, live_crm: LiveCrm) -> None:
+    customer_id = verify_zhang(domain, f"first-{secrets.token_hex(4)}")[
+        names.CUSTOMER_ID
+    ]
+    ticket_no = leave_notices(
+        live_crm, customer_id, ("acknowledge", {"note": "已联系经办网点"})
+    )
+    tracker = form_tracker(
+        {names.PHONE: ZHANG_PHONE, names.REQUESTED_SLOT: names.ID_LAST4},
+        {names.ID_LAST4: ZHANG_LAST4},
+    )
+    tracker.latest_message["metadata"] = {"channel": "web", "conversation_id": None}
+    events, messages = run(ValidateIdentityForm(), tracker, domain)
+    assert slot_values(events)[names.VERIFIED] is True
+    assert responses(messages) == ["utter_verified", UTTER_COMPLAINT_NOTICES]
+    assert messages[1]["notices"].startswith(f"您的投诉 {ticket_no} 已于")
+    assert messages[1]["notices"].endswith("确认受理：已联系经办网点")
+    [notice] = [
+        n
+        for n in notices_of(live_crm, customer_id)
+        if n["text"] == messages[1]["notices"]
+    ]
+    assert notice["delivered_at"] and notice["channel"] == "web"
+
+
+class _NoticesDown(CrmClient):
+    async def pending_notices(self, customer_id: int) -> list[Any]:
+        raise CrmUnavailable("CRM timed out: GET notices")
+
+
+def test_a_crm_failure_on_the_notices_keeps_the_verification(
+    domain, live_crm: LiveCrm
+) -> None:
+    action = ValidateIdentityForm()
+    action.crm_client = _NoticesDown.from_env  # type: ignore[method-assign]
+    tracker = form_tracker(
+        {names.PHONE: ZHANG_PHONE, names.REQUESTED_SLOT: names.ID_LAST4},
+        {names.ID_LAST4: ZHANG_LAST4},
+    )
+    events, messages = run(action, tracker, domain)
+    assert slot_values(events)[names.VERIFIED] is True
+    assert responses(messages) == ["utter_verified"]

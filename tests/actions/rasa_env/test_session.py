@@ -1,25 +1,42 @@
-"""action_session_start: carried-over slots and identity from the gateway's metadata."""
+"""action_session_start: carried-over slots, identity from the gateway's metadata,
+and the ticket notices a known customer missed."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import names
-from actions.session import ActionSessionStart, identity_from_metadata
-from tests.actions.rasa_env.helpers import load_domain, make_tracker
+from actions.crm.client import CrmClient
+from actions.session import (
+    UTTER_COMPLAINT_NOTICES,
+    ActionSessionStart,
+    identity_from_metadata,
+)
+from tests.actions.rasa_env.helpers import free_port, load_domain, make_tracker
+from tests.live_crm import LiveCrm
+
+
+class _CrmDown(ActionSessionStart):
+    def crm_client(self) -> CrmClient:
+        return CrmClient(f"http://127.0.0.1:{free_port()}")
 
 
 def _start(
-    slots: dict[str, Any], domain: dict[str, Any] | None = None
+    slots: dict[str, Any],
+    domain: dict[str, Any] | None = None,
+    action: ActionSessionStart | None = None,
 ) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    """Run the session start; without ``action``, one whose CRM is down (the
+    notices are tested against the live CRM below)."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(
-        ActionSessionStart().run(
+        (action or _CrmDown()).run(
             dispatcher, make_tracker(slots), domain if domain else load_domain()
         )
     )
@@ -110,3 +127,121 @@ def test_domain_declares_the_slots_and_responses_actions_use() -> None:
         "session_expiration_time": 60,
         "carry_over_slots_to_new_session": True,
     }
+
+
+# ---- ticket notices the customer missed -------------------------------------------
+
+SUPERVISOR = ("KN1031", "demo1234")  # 曹丽华, may act on every ticket
+
+
+def leave_notices(
+    crm: LiveCrm, customer_id: int, *verbs: tuple[str, dict[str, Any]]
+) -> str:
+    """Open a complaint for the customer and run agent verbs on it (each leaves a
+    pending notice); the ticket number."""
+    service = {"Authorization": f"Bearer {crm.token}"}
+    with httpx.Client(base_url=f"{crm.url}/api/v1", timeout=15) as http:
+        opened = http.post(
+            "/service/tickets",
+            json={
+                "customer_id": customer_id,
+                "category": "billing",
+                "description": "上个月被重复扣费了",
+                "channel": "web",
+            },
+            headers=service,
+        )
+        assert opened.status_code == 201, opened.text
+        ticket_no = str(opened.json()["ticket_no"])
+        employee_no, password = SUPERVISOR
+        login = http.post(
+            "/agent/auth/login", json={"employee_no": employee_no, "password": password}
+        )
+        agent = {"Authorization": f"Bearer {login.json()['token']}"}
+        found = http.get("/agent/tickets", params={"limit": 200}, headers=agent).json()[
+            "items"
+        ]
+        ticket_id = next(t["id"] for t in found if t["ticket_no"] == ticket_no)
+        for verb, body in verbs:
+            done = http.post(
+                f"/agent/tickets/{ticket_id}/{verb}", json=body, headers=agent
+            )
+            assert done.status_code == 200, done.text
+    return ticket_no
+
+
+def notices_of(crm: LiveCrm, customer_id: int) -> list[dict[str, Any]]:
+    """Every notice of the customer, oldest first."""
+    response = httpx.get(
+        f"{crm.url}/api/v1/service/customers/{customer_id}/notices",
+        headers={"Authorization": f"Bearer {crm.token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return list(response.json()["items"])
+
+
+def test_a_known_customer_hears_the_notices_missed(live_crm: LiveCrm) -> None:
+    customer_id = 27
+    ticket_no = leave_notices(
+        live_crm,
+        customer_id,
+        ("acknowledge", {"note": "已转财务核实"}),
+        (
+            "resolve",
+            {"outcome": "重复扣款已退回", "remedy": "refund", "refund_fen": 35600},
+        ),
+    )
+    metadata = {"channel": "wechat", "customer_id": customer_id, "verified": True}
+    live = ActionSessionStart()
+    events, dispatcher = _start({names.SESSION_STARTED_METADATA: metadata}, None, live)
+    assert SlotSet(names.CUSTOMER_ID, customer_id) in events
+    assert events[-1] == ActionExecuted("action_listen")
+    [told] = dispatcher.messages
+    assert told["response"] == UTTER_COMPLAINT_NOTICES
+    acknowledged, resolved = told["notices"].split("\n")
+    assert acknowledged.startswith(f"您的投诉 {ticket_no} 已于")
+    assert acknowledged.endswith("确认受理：已转财务核实")
+    assert "处理完毕：重复扣款已退回（退款 ¥356.00）" in resolved
+    assert (
+        "在您离开期间，您的投诉有了新进展"
+        in load_domain()["responses"][UTTER_COMPLAINT_NOTICES][0]["text"]
+    )
+    stored = notices_of(live_crm, customer_id)
+    assert [n["channel"] for n in stored] == ["wechat", "wechat"]
+    assert all(n["delivered_at"] for n in stored)
+
+    # told once: the next session has nothing to say
+    _, again = _start({names.SESSION_STARTED_METADATA: metadata}, None, live)
+    assert again.messages == []
+
+
+def test_a_verified_session_carried_over_hears_them_too(live_crm: LiveCrm) -> None:
+    customer_id = 26
+    leave_notices(live_crm, customer_id, ("acknowledge", {}))
+    _, dispatcher = _start(
+        {names.CUSTOMER_ID: customer_id, names.VERIFIED: True},
+        None,
+        ActionSessionStart(),
+    )
+    assert [m["response"] for m in dispatcher.messages] == [UTTER_COMPLAINT_NOTICES]
+    assert "专人正在跟进" in dispatcher.messages[0]["notices"]
+    [notice] = notices_of(live_crm, customer_id)
+    assert notice["delivered_at"] and notice["channel"] == "web"  # the ticket's
+
+
+def test_the_session_starts_when_the_crm_is_down() -> None:
+    metadata = {"channel": "web", "customer_id": 27, "verified": True}
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(
+        _CrmDown().run(
+            dispatcher,
+            make_tracker({names.SESSION_STARTED_METADATA: metadata}),
+            load_domain(),
+        )
+    )
+    assert events[0] == SessionStarted() and events[-1] == ActionExecuted(
+        "action_listen"
+    )
+    assert SlotSet(names.VERIFIED, True) in events
+    assert dispatcher.messages == []

@@ -22,6 +22,7 @@ from nlu.components import (
     ChineseTextNormalizer,
     EntityRuleArbiter,
     OriginalTextRestorer,
+    PersonNameRule,
     SentimentAnnotator,
 )
 from nlu.normalize import normalize
@@ -198,6 +199,18 @@ def test_learnt_identifiers_of_the_wrong_shape_are_dropped() -> None:
     assert EntityRuleArbiter.arbitrate([learnt("id_last4", "27391")]) == []
     dates = [learnt("date", v) for v in ("上个月", "11月20号", "86.4", "163", "60")]
     assert EntityRuleArbiter.arbitrate(dates) == dates[:3]
+
+
+def test_a_named_person_wins_over_a_learnt_guess() -> None:
+    text = "我叫王建国想查保单"
+    guess = {"entity": "person_name", "value": "王建国想", "start": 2, "end": 6}
+    learnt = {**guess, "extractor": "DIETClassifier"}
+    message = Message({TEXT: text, ENTITIES: [learnt]})
+    PersonNameRule().process([message])
+    EntityRuleArbiter().process([message])
+    (entity,) = message.get(ENTITIES)
+    assert (entity["value"], entity["extractor"]) == ("王建国", "PersonNameRule")
+    assert text[entity["start"] : entity["end"]] == "王建国"
 
 
 def test_the_original_text_comes_back_at_the_end() -> None:

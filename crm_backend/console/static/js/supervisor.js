@@ -4,6 +4,7 @@ import { $, $$, h, replace, toast } from "./dom.js";
 import { clock, duration, label, PRESENCE, ROLE } from "./format.js";
 import { Live } from "./live.js";
 import { initShell, LIVE_FORBIDDEN_TEXT, setLiveState } from "./shell.js";
+import { loadTicketBoard } from "./tickets-stats.js";
 
 const state = { teams: [], agents: [], filter: "all", liveOpen: false, fetchedAt: Date.now() };
 
@@ -166,10 +167,20 @@ function reloadSoon() {
   }, 250);
 }
 
+let ticketsPending = null;
+function ticketsSoon() {
+  if (ticketsPending) return;
+  ticketsPending = setTimeout(() => {
+    ticketsPending = null;
+    loadTicketBoard();
+  }, 500);
+}
+
 initShell();
 const live = new Live({
   onHint: (hint) => {
     if (["queue", "presence", "resync"].includes(hint.type)) reloadSoon();
+    if (hint.type === "tickets" || hint.type === "resync") ticketsSoon();
   },
   onState: (s) => {
     state.liveOpen = s === "open";
@@ -178,7 +189,10 @@ const live = new Live({
   onUnauthorized: () => api("/me").catch(() => {}),
   onForbidden: () => toast(LIVE_FORBIDDEN_TEXT, "error"),
 });
-await load();
+await Promise.all([load(), loadTicketBoard()]);
 live.start();
 // A slow safety net: the board also refreshes on its own every 30 s.
-setInterval(load, 30000);
+setInterval(() => {
+  load();
+  loadTicketBoard();
+}, 30000);

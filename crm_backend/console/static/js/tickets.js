@@ -1,0 +1,216 @@
+// 投诉工单: the team's complaint queue with live SLA countdowns, a ticket's detail
+// and its verbs. Live through the console's websocket ("tickets" hints), with a
+// slow poll as the safety net.
+import { api, ApiError } from "./api.js";
+import { $, $$, toast } from "./dom.js";
+import { Live } from "./live.js";
+import { initShell, LIVE_FORBIDDEN_TEXT, setLiveState } from "./shell.js";
+import { renderDetail, renderRefusal } from "./tickets-detail.js";
+import { AssignDialog, ResolveDialog, TextDialog } from "./tickets-dialogs.js";
+import { explainTicket, OPEN, serverClock, windows } from "./tickets-format.js";
+import { TicketTable, tick } from "./tickets-table.js";
+import { coalesce } from "./util.js";
+
+const root = $("#tickets");
+const me = {
+  id: Number(root.dataset.agentId),
+  name: root.dataset.agentName,
+  teamId: root.dataset.teamId ? Number(root.dataset.teamId) : null,
+  supervisor: root.dataset.supervisor === "true",
+};
+const state = {
+  scope: me.supervisor ? "all" : "team",
+  sla: "",
+  current: null, // the open ticket's detail
+  names: new Map(),
+  chatOpen: new Set(), // tickets whose chat transcript the agent opened
+  liveOpen: false,
+};
+const DONE = {
+  acknowledge: "已确认受理，客户会收到通知",
+  investigate: "已开始处理",
+  resolve: "工单已解决，处理结果已通知客户",
+  update: "进展已告知客户",
+  "request-info": "已请客户补充信息",
+  propose: "处理方案已发送给客户",
+  close: "工单已关闭",
+  reopen: "工单已重新打开",
+  assign: "工单已指派",
+  notes: "备注已保存",
+};
+
+initShell();
+const table = new TicketTable({ body: $("#tk-body"), me, onSelect: (id) => open(id) });
+
+// --- the list ------------------------------------------------------------------------
+
+function query() {
+  const q = new URLSearchParams({ sort: "deadline", limit: "200" });
+  const status = $("#tk-status").value;
+  if (status === "open") for (const s of OPEN) q.append("status", s);
+  else if (status !== "all") q.append("status", status);
+  if (state.scope === "mine") q.set("mine", "true");
+  // an agent's own view already is their team's tickets plus those assigned to them
+  if (state.scope === "team" && me.supervisor && me.teamId) q.set("team", String(me.teamId));
+  if (state.sla === "soon") q.set("due_soon", "true");
+  if (state.sla === "breached") q.set("breached", "true");
+  for (const name of ["category", "severity", "tier"]) {
+    const value = $(`#tk-${name}`).value;
+    if (value) q.set(name, value);
+  }
+  return q.toString();
+}
+
+const refreshList = coalesce(async () => {
+  let data;
+  try {
+    data = await api(`/tickets?${query()}`);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) toast(explainTicket(error, "工单列表刷新失败"), "error");
+    return;
+  }
+  serverClock.sync(data.as_of);
+  windows.ack = data.ack_soon_minutes * 60e3;
+  windows.resolve = data.resolve_soon_minutes * 60e3;
+  table.show(data.items, state.sla ? "没有符合条件的工单" : "没有未结的投诉工单");
+  $("#tk-total").textContent = data.total > data.items.length ? `共 ${data.total} 张，显示前 ${data.items.length} 张` : `共 ${data.total} 张`;
+});
+
+function chips(groupId, key) {
+  for (const chip of $$(`#${groupId} .chip`)) {
+    chip.addEventListener("click", () => {
+      state[key] = chip.dataset[key];
+      for (const other of $$(`#${groupId} .chip`)) other.classList.toggle("is-active", other === chip);
+      refreshList();
+    });
+  }
+}
+chips("tk-scope", "scope");
+chips("tk-sla", "sla");
+for (const id of ["tk-status", "tk-category", "tk-severity", "tk-tier"]) $(`#${id}`).addEventListener("change", () => refreshList());
+
+// --- the detail pane -------------------------------------------------------------------
+
+function show(ticket) {
+  // a hint after one's own verb re-reads the same ticket: nothing to redraw
+  const same = state.current && state.current.id === ticket.id && JSON.stringify(state.current) === JSON.stringify(ticket);
+  state.current = ticket;
+  if (!same) renderDetail($("#tk-detail"), ticket, { me, names: state.names, onVerb: runVerb, chatOpen: state.chatOpen });
+}
+
+async function open(id) {
+  table.select(id);
+  history.replaceState(null, "", `#t${id}`);
+  $("#tk-empty").hidden = true;
+  const pane = $("#tk-detail");
+  pane.hidden = false;
+  pane.dataset.ticketId = String(id);
+  let ticket;
+  try {
+    ticket = await api(`/tickets/${id}`);
+  } catch (error) {
+    if (Number(pane.dataset.ticketId) !== id) return;
+    state.current = null;
+    const text = explainTicket(error, "工单加载失败");
+    renderRefusal(pane, text, error instanceof ApiError && error.status === 403);
+    return;
+  }
+  if (Number(pane.dataset.ticketId) === id) show(ticket);
+}
+
+const refreshDetail = coalesce(async () => {
+  const current = state.current;
+  if (!current) return;
+  try {
+    const ticket = await api(`/tickets/${current.id}`);
+    if (state.current && state.current.id === ticket.id) show(ticket);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+      state.current = null;
+      renderRefusal($("#tk-detail"), explainTicket(error), error.status === 403);
+    }
+  }
+});
+
+function afterVerb(ticket, verb) {
+  toast(DONE[verb] || "操作成功", "success");
+  if (ticket && state.current && ticket.id === state.current.id) show(ticket);
+  refreshList();
+}
+
+const text = new TextDialog({ onDone: afterVerb });
+const assign = new AssignDialog({ me, onDone: afterVerb });
+const resolve = new ResolveDialog({ onDone: afterVerb });
+
+async function runVerb(verb, button) {
+  const ticket = state.current;
+  if (!ticket) return;
+  if (verb.key === "assign") return assign.open(ticket);
+  if (verb.key === "resolve") return resolve.open(ticket);
+  if (verb.key !== "acknowledge" && verb.key !== "investigate") return text.open(ticket, verb.key);
+  // one click: acknowledging and starting work need no text
+  button.disabled = true;
+  try {
+    afterVerb(await api(`/tickets/${ticket.id}/${verb.key}`, { method: "POST" }), verb.key);
+  } catch (error) {
+    toast(explainTicket(error), "error");
+    refreshDetail();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// --- live ------------------------------------------------------------------------------
+
+let soon = null;
+function refreshSoon() {
+  if (soon) return;
+  soon = setTimeout(() => {
+    soon = null;
+    refreshList();
+  }, 300);
+}
+
+const live = new Live({
+  onHint: (hint) => {
+    if (hint.type === "resync") {
+      refreshList();
+      refreshDetail();
+    } else if (hint.type === "tickets") {
+      refreshSoon();
+      if (state.current && state.current.id === Number(hint.ticket_id)) refreshDetail();
+    }
+  },
+  onState: (s) => {
+    state.liveOpen = s === "open";
+    setLiveState(s);
+  },
+  onUnauthorized: () => api("/me").catch(() => {}),
+  onForbidden: () => toast(LIVE_FORBIDDEN_TEXT, "error"),
+});
+
+// Countdowns tick every second; without the websocket the list is re-read every
+// 30 s, with it every 2 minutes (deadlines move into "soon" on their own).
+setInterval(() => tick(), 1000);
+let lastPoll = Date.now();
+setInterval(() => {
+  if (!state.liveOpen || Date.now() - lastPoll >= 120000) {
+    lastPoll = Date.now();
+    refreshList();
+    refreshDetail();
+  }
+}, 30000);
+
+async function loadNames() {
+  try {
+    const data = await api("/agents");
+    for (const agent of data.items || []) state.names.set(agent.id, agent.name);
+  } catch {
+    /* the transcript falls back to "人工坐席" */
+  }
+}
+
+await Promise.all([refreshList(), loadNames()]);
+live.start();
+const fromHash = /^#t(\d+)$/.exec(location.hash);
+if (fromHash) open(Number(fromHash[1]));
