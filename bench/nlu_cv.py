@@ -27,7 +27,7 @@ from bench.common import macro, parse_all, pct
 
 log = logging.getLogger("bench.nlu")
 
-THRESHOLDS = (0.3, 0.4, 0.45, 0.5, 0.6, 0.7)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 SEED = 42
 # the rule extractor; every other extractor is learnt
 RULE_EXTRACTORS = ("SpacyEntityExtractor", "PersonNameRule")

@@ -21,15 +21,12 @@ import httpx
 import pytest
 
 from tests.bot.process import Gateway, start_gateway
-from tests.browser import browser, page
 from tests.live_crm import LiveCrm, free_port, start_crm
 from tests.rasa_fixtures import live_crm, rasa_model, rasa_server
 
 __all__ = [
     "Gateway",
-    "browser",
     "live_crm",
-    "page",
     "rasa_model",
     "rasa_server",
     "start_gateway",

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.browser import browser, new_context, page
+from tests.browser import new_context
 from tests.console.support import PASSWORD, Service
 from tests.live_crm import LiveCrm, start_crm
 
-__all__ = ["agent_page", "browser", "console_crm", "page", "service"]
+__all__ = ["agent_page", "console_crm", "service"]
 
 
 @pytest.fixture(scope="session")

@@ -35,12 +35,12 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from bot.messages import NOTICE_HANDBACK
 from crm_backend.escalations import routing
 from tests.bot.test_chat_page import open_chat, send, session_id
-from tests.browser import browser, new_context, screenshot
+from tests.browser import new_context, screenshot
 from tests.console.support import PASSWORD
 from tests.e2e.stack import Stack, running_stack
 from tests.rasa_fixtures import rasa_model
 
-__all__ = ["browser", "rasa_model"]  # fixtures used here
+__all__ = ["rasa_model"]  # fixtures used here
 
 pytestmark = pytest.mark.rasa
 

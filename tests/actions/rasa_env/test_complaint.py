@@ -15,11 +15,11 @@ from actions.common import names
 from actions.common.base import CrmAction
 from actions.complaint import (
     ActionComplaintStart,
-    ActionComplaintStatus,
     ActionSubmitComplaint,
     ValidateComplaintForm,
     category_code,
 )
+from actions.complaint_status import ActionComplaintStatus
 from actions.crm.client import CrmClient
 from tests.actions.rasa_env.helpers import free_port, load_domain
 from tests.live_crm import LiveCrm
@@ -316,6 +316,12 @@ def test_the_follow_up_after_resolution_tells_the_outcome_and_remedy(
     _, texts = _run(ActionComplaintStatus(), tracker)
     assert "处理完毕：多扣的保费已退回原卡（退款 ¥128.50）" in texts[0]
     assert "需要您补充" not in texts[0]
+    # "我的投诉" without a number tells the open one and the one just resolved
+    tracker = _tracker({names.CUSTOMER_ID: customer_id}, text="我的投诉怎么样了")
+    _, texts = _run(ActionComplaintStatus(), tracker)
+    assert ticket_no in texts[0] and "正在处理" in texts[0]
+    assert f"最近处理完毕的投诉：\n工单{resolved_no}" in texts[0]
+    assert "（退款 ¥128.50）" in texts[0]
     # the notices were for this test only: mark them told
     for notice in notices_of(live_crm, customer_id):
         httpx.post(
