@@ -73,12 +73,21 @@ class Passed:
 
 
 def _reachable(now: datetime, settings: Settings) -> Any:
-    """Open web conversations, and WeChat ones whose 48-hour window is open."""
+    """Open WeChat conversations inside the 48-hour window, and open web chats
+    with any message in the same 48 hours.
+
+    WeChat allows no message outside the window; a web chat never closes, and the
+    window bounds the retries for a customer who left (the bot tells them at their
+    next conversation, or the sweep once the chat is used again).
+    """
     window_start = now - timedelta(hours=settings.wechat_window_hours)
     return and_(
         Conversation.status != ConversationStatus.closed,
         or_(
-            Conversation.channel == Channel.web,
+            and_(
+                Conversation.channel == Channel.web,
+                Conversation.last_message_at > window_start,
+            ),
             and_(
                 Conversation.channel == Channel.wechat,
                 Conversation.last_customer_message_at > window_start,

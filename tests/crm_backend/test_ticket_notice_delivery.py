@@ -263,6 +263,23 @@ def test_no_reachable_conversation_means_no_attempt(
     assert gateway.posts[0]["external_id"] == stale.external_id
 
 
+def test_a_web_chat_idle_for_48_hours_is_no_longer_tried(
+    session: Session, settings: Settings, gateway: StandIn
+) -> None:
+    customer = make_customer(session)
+    idle = make_conversation(session, customer=customer)
+    idle.last_message_at = NOW - timedelta(hours=48, seconds=1)
+    _, notice = _resolve(session, customer)
+    assert _pass(session, settings, NOW) == delivery.Passed()
+    assert gateway.posts == [] and notice.attempted_at is None
+
+    # the chat is used again: the notice goes out there
+    idle.last_message_at = NOW - timedelta(minutes=1)
+    session.flush()
+    assert _pass(session, settings, NOW).delivered == [notice.id]
+    assert gateway.posts[0]["external_id"] == idle.external_id
+
+
 def test_without_a_gateway_nothing_is_attempted(
     session: Session, settings: Settings
 ) -> None:
