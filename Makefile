@@ -18,7 +18,7 @@ RASA_INPUTS := config.yml $(shell find domain -type f) $(shell find data -type f
 	$(shell find nlu sentiment -name '*.py' -o -name '*.json' 2>/dev/null)
 
 .PHONY: browser help setup assets migrate demo-data train run test test-crm test-rasa lint format \
-	clean bench bench-nlu bench-gateway bench-wechat
+	clean bench bench-nlu bench-gateway bench-wechat bench-notices
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -65,7 +65,7 @@ test: setup browser  ## the whole test suite (PostgreSQL required in CI)
 test-crm: setup  ## the tests that need no Rasa model
 	@$(TEST_ENV) $(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
 
-bench: bench-nlu bench-gateway bench-wechat  ## every benchmark (slow)
+bench: bench-nlu bench-gateway bench-wechat bench-notices  ## every benchmark (slow)
 
 bench-nlu: setup $(SPACY_ZH)  ## NLU benchmark (5-fold CV, SMP2017, sentiment) → reports/nlu.md; 15+ min
 	@.venv-rasa/bin/python -m bench.nlu
@@ -75,6 +75,9 @@ bench-gateway: train  ## gateway latency vs Rasa direct, agent→customer delive
 
 bench-wechat: train  ## WeChat: passive replies within 5 s under load, async reply time → reports/wechat.md
 	@$(PY) -m bench.wechat
+
+bench-notices: setup  ## complaint-notice latency to an open web chat (no Rasa) → reports/notices.md
+	@$(PY) -m bench.notices
 
 lint: setup  ## ruff and mypy
 	@.venv/bin/ruff check .
