@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.bot.test_chat_page import send
-from tests.browser import new_context, screenshot
+from tests.browser import screenshot
 from tests.e2e.stack import Stack, running_stack
 from tests.e2e.test_takeover_browser import (
     BOT,
@@ -53,27 +53,6 @@ def stack(
         tmp_path_factory.mktemp("complaint-stack"), model=rasa_model, offer_timeout=60
     ) as started:
         yield started
-
-
-@pytest.fixture
-def pages(browser: Browser, stack: Stack) -> Iterator[Callable[[str], Page]]:
-    """Open pages in fresh contexts; no uncaught script error in any of them."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def open_page(name: str) -> Page:
-        context = new_context(browser)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{name}: {error}"))
-        return page
-
-    try:
-        yield open_page
-    finally:
-        for context in contexts:
-            context.close()
-    assert errors == [], "uncaught script errors"
 
 
 def complain(page: Page) -> str:

@@ -30,12 +30,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from bot.messages import NOTICE_HANDBACK
 from crm_backend.escalations import routing
 from tests.bot.test_chat_page import open_chat, send, session_id
-from tests.browser import new_context, screenshot
+from tests.browser import screenshot
 from tests.console.support import PASSWORD
 from tests.e2e.stack import Stack, running_stack
 from tests.rasa_fixtures import rasa_model
@@ -68,27 +68,6 @@ def stack(
         offer_timeout=OFFER_TIMEOUT,
     ) as started:
         yield started
-
-
-@pytest.fixture
-def pages(browser: Browser, stack: Stack) -> Iterator[Callable[[str], Page]]:
-    """Open pages in fresh contexts; no uncaught script error in any of them."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def open_page(name: str) -> Page:
-        context = new_context(browser)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{name}: {error}"))
-        return page
-
-    try:
-        yield open_page
-    finally:
-        for context in contexts:
-            context.close()
-    assert errors == [], "uncaught script errors"
 
 
 # ---- the customer's page --------------------------------------------------------
