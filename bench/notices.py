@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.gateway import TIMEOUT, WebCustomer, summary  # noqa: E402
+from tests.bot.customer import bind_free_customer  # noqa: E402
 from tests.bot.process import Gateway, start_gateway  # noqa: E402
 from tests.live_crm import LiveCrm, free_port, start_crm  # noqa: E402
 
@@ -75,22 +76,6 @@ async def notice_with(customer: WebCustomer, marker: str) -> dict[str, Any]:
         sender = (got.get("metadata") or {}).get("sender")
         if sender == "system" and marker in str(got.get("text", "")):
             return got
-
-
-def bind_customer(db: Engine, conversation_id: int) -> int:
-    """Attach a demo customer with no other conversation (as a verification would)."""
-    with db.begin() as conn:
-        customer_id = conn.execute(
-            text(
-                "SELECT max(c.id) FROM customers c WHERE NOT EXISTS "
-                "(SELECT 1 FROM conversations v WHERE v.customer_id = c.id)"
-            )
-        ).scalar_one()
-        conn.execute(
-            text("UPDATE conversations SET customer_id = :c WHERE id = :id"),
-            {"c": customer_id, "id": conversation_id},
-        )
-    return int(customer_id)
 
 
 def attempted_at(db: Engine, ticket_id: int) -> Any:
@@ -137,7 +122,7 @@ async def measure(
         )
         found.raise_for_status()
         conversation_id = found.json()["id"]
-        customer_id = await asyncio.to_thread(bind_customer, db, conversation_id)
+        customer_id = await asyncio.to_thread(bind_free_customer, db, conversation_id)
         opened = await service.post(
             "/tickets",
             json={

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from typing import Any, ParamSpec
 
 import socketio
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 WAIT = 10.0
 P = ParamSpec("P")
@@ -114,3 +116,20 @@ def in_thread(test: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]
             pool.submit(asyncio.run, test(*args, **kwargs)).result()
 
     return run
+
+
+def bind_free_customer(db: Engine, conversation_id: int) -> int:
+    """Attach a customer with no other chats to the conversation (as a verification
+    would); their id."""
+    with db.begin() as conn:
+        customer_id = conn.execute(
+            text(
+                "SELECT max(c.id) FROM customers c WHERE NOT EXISTS "
+                "(SELECT 1 FROM conversations v WHERE v.customer_id = c.id)"
+            )
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE conversations SET customer_id = :c WHERE id = :id"),
+            {"c": customer_id, "id": conversation_id},
+        )
+    return int(customer_id)

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from tests.bot.conftest import CrmReader, Gateway
-from tests.bot.customer import Customer, in_thread
+from tests.bot.customer import Customer, bind_free_customer, in_thread
 from tests.live_crm import LiveCrm
 
 SUPERVISOR = ("KN1031", "demo1234")  # 曹丽华, supervisor of the general desk
@@ -39,23 +39,6 @@ def db(crm: LiveCrm) -> Iterator[Engine]:
     engine = create_engine(crm.database_url)
     yield engine
     engine.dispose()
-
-
-def _bind(db: Engine, conversation_id: int) -> int:
-    """Attach a customer with no other chats to the conversation (as a verification
-    would); their id."""
-    with db.begin() as conn:
-        customer_id = conn.execute(
-            text(
-                "SELECT max(c.id) FROM customers c WHERE NOT EXISTS "
-                "(SELECT 1 FROM conversations v WHERE v.customer_id = c.id)"
-            )
-        ).scalar_one()
-        conn.execute(
-            text("UPDATE conversations SET customer_id = :c WHERE id = :id"),
-            {"c": customer_id, "id": conversation_id},
-        )
-    return int(customer_id)
 
 
 def _ticket(crm_reader: CrmReader, customer_id: int, conversation_id: int) -> str:
@@ -119,7 +102,7 @@ async def test_a_connected_customer_gets_the_notice_and_a_gone_one_later(
         await customer.say("你好")
         await customer.next()
         conversation_id = crm_reader.conversation_of("web", str(customer.session_id))
-        customer_id = _bind(db, conversation_id)
+        customer_id = bind_free_customer(db, conversation_id)
         ticket_no = _ticket(crm_reader, customer_id, conversation_id)
         ticket_id = _ticket_id(db, ticket_no)
 
