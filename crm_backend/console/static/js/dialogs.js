@@ -10,12 +10,12 @@ function bindClose(dialog) {
   });
 }
 
-function showError(box, text) {
+export function showError(box, text) {
   box.textContent = text;
   box.hidden = !text;
 }
 
-const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 };
+export const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 };
 
 export class TransferDialog {
   constructor({ me, onDone }) {

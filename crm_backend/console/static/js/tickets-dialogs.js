@@ -1,19 +1,13 @@
 // The ticket verbs' dialogs: a text (note, update, request, proposal, reopen, close),
 // assign to an agent or a team, and resolve with the outcome and the remedy.
 import { api } from "./api.js";
+import { PRESENCE_ORDER, showError } from "./dialogs.js";
 import { $, $$, empty, h, replace } from "./dom.js";
 import { label, PRESENCE } from "./format.js";
 import { explainTicket, yuanToFen } from "./tickets-format.js";
 
-const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 };
-
 function bindClose(dialog) {
   for (const button of $$("[data-close]", dialog)) button.addEventListener("click", () => dialog.close());
-}
-
-function showError(box, text) {
-  box.textContent = text;
-  box.hidden = !text;
 }
 
 // Text verbs: the dialog's wording, the field the API takes, whether it is required.
