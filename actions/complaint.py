@@ -188,6 +188,21 @@ def fingerprint(customer_id: int, fields: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def category_before_turn(tracker: Tracker) -> str | None:
+    """The complaint category as it was before the customer's latest message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif (
+            seen_user
+            and event.get("event") == "slot"
+            and event.get("name") == names.COMPLAINT_CATEGORY
+        ):
+            return event.get("value")
+    return None
+
+
 def reset_slots() -> Events:
     """Clear the form's slots so the next complaint starts empty."""
     return [
@@ -287,6 +302,12 @@ class ValidateComplaintForm(FormValidationAction):
             # cleared by action_complaint_start in this turn: nothing was said
             return {names.COMPLAINT_CATEGORY: None}
         code = category_code(value)
+        if code is None and tracker.get_slot(names.REQUESTED_SLOT) != (
+            names.COMPLAINT_CATEGORY
+        ):
+            # a passing mention in another answer ("重复扣了两次" in the story) is
+            # no new category: the one given before stays
+            return {names.COMPLAINT_CATEGORY: category_before_turn(tracker)}
         if code is None:
             dispatcher.utter_message(response="utter_complaint_category_unclear")
         return {names.COMPLAINT_CATEGORY: code}

@@ -143,6 +143,28 @@ def _cleared() -> list[dict[str, Any]]:
     return [dict(e) for e in reset_slots()]
 
 
+def test_an_unknown_mention_while_telling_the_story_keeps_the_category() -> None:
+    story = "上个月保费被重复扣了两次，麻烦核实一下"
+    entity = {"entity": "complaint_category", "value": "重复扣了两次"}
+    tracker = _tracker(
+        {names.REQUESTED_SLOT: names.COMPLAINT_DESCRIPTION},
+        text=story,
+        entities=[entity],
+    )
+    chosen = {"event": "slot", "name": names.COMPLAINT_CATEGORY, "value": "billing"}
+    tracker.events.insert(0, chosen)
+    dispatcher = CollectingDispatcher()
+    form = ValidateComplaintForm()
+    kept = form.validate_complaint_category("重复扣了两次", dispatcher, tracker, {})
+    assert kept == {names.COMPLAINT_CATEGORY: "billing"}
+    assert dispatcher.messages == []
+    # asked for the category, an unknown answer is still refused with the buttons
+    asked = _tracker({names.REQUESTED_SLOT: names.COMPLAINT_CATEGORY}, text="随便")
+    refused = form.validate_complaint_category("随便", dispatcher, asked, {})
+    assert refused == {names.COMPLAINT_CATEGORY: None}
+    assert len(dispatcher.messages) == 1
+
+
 def test_a_category_correction_is_not_taken_as_the_description() -> None:
     form = ValidateComplaintForm()
     dispatcher = CollectingDispatcher()
