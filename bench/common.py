@@ -137,3 +137,55 @@ def mb(size: int) -> str:
     if size < 100_000:
         return f"{size / 1000:.0f} kB"
     return f"{size / 1_000_000:.1f} MB"
+
+
+SWEEP_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
+
+
+def blend_sweep(
+    y_true: list[str], sources: list[dict[str, Any]]
+) -> list[dict[str, float]]:
+    """Accuracy and macro-F1 of the blend for other DIET weights, same parses."""
+    if len(sources) != len(y_true) or not any(
+        {"diet", "char_ngram"} <= set(s) for s in sources
+    ):
+        return []
+    rows = []
+    for weight in SWEEP_WEIGHTS:
+        predicted = []
+        for said in sources:
+            if "*" in said:  # no classifier ran ("///" is an intent payload)
+                predicted.append(str(said["*"]["name"]))
+                continue
+            diet = dict(said["diet"].get("ranking") or [])
+            ngram = dict(said["char_ngram"].get("ranking") or [])
+            scores = {
+                name: weight * diet.get(name, 0.0) + (1 - weight) * ngram.get(name, 0.0)
+                for name in set(diet) | set(ngram)
+            }
+            predicted.append(max(scores, key=scores.__getitem__) if scores else "None")
+        scored = macro(y_true, predicted)
+        rows.append(
+            {
+                "diet_weight": weight,
+                "accuracy": scored["accuracy"],
+                "macro_f1": scored["macro_f1"],
+            }
+        )
+    return rows
+
+
+def sweep_lines(sweep: list[dict[str, float]]) -> list[str]:
+    """The blend-weight sweep as a markdown table (empty without a sweep)."""
+    if not sweep:
+        return []
+    return [
+        "The blend for other DIET weights (same parses, each classifier's top 5; "
+        "0 is the n-gram model alone, 1 DIET alone):",
+        "",
+        "| DIET weight | " + " | ".join(str(r["diet_weight"]) for r in sweep) + " |",
+        "|---" * (len(sweep) + 1) + "|",
+        "| accuracy | " + " | ".join(pct(r["accuracy"]) for r in sweep) + " |",
+        "| macro-F1 | " + " | ".join(pct(r.get("macro_f1")) for r in sweep) + " |",
+        "",
+    ]

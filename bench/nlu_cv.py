@@ -20,10 +20,11 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bench.common import macro, parse_all, pct
+from bench.common import blend_sweep, macro, parse_all, pct, sweep_lines
 
 log = logging.getLogger("bench.nlu")
 
@@ -252,6 +253,18 @@ def intent_scores(y_true: list[str], y_pred: list[str]) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1)
+def _s2t() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    """Simplified → traditional Chinese (OpenCC s2t), as a 繁体 user would type."""
+    return str(_s2t().convert(text))
+
+
 def _faq_key(parse: dict[str, Any]) -> str | None:
     selector = (parse.get("response_selector") or {}).get("faq") or {}
     return (selector.get("response") or {}).get("intent_response_key")
@@ -283,6 +296,7 @@ def bench_cv(
     # every misclassified held-out message, for reviewing the data (JSON only)
     intent_errors: list[dict[str, Any]] = []
     texts: list[str] = []
+    y_traditional: list[str | None] = []
     for number, (train_data, test) in enumerate(folds_of(training_data, folds), 1):
         fold_file = workdir / f"cv_fold{number}.yml"
         fold_file.write_text(train_data.nlu_as_yaml(), encoding="utf-8")
@@ -291,6 +305,11 @@ def bench_cv(
         )
         train_seconds.append(seconds)
         parses, _ = parse_all(model, [example.get("text") for example in test])
+        # the same held-out messages as a customer in Hong Kong or Taiwan types them
+        traditional, _ = parse_all(
+            model, [to_traditional(example.get("text")) for example in test]
+        )
+        y_traditional += [(p.get("intent") or {}).get("name") for p in traditional]
         gc.collect()
         model.unlink(missing_ok=True)
         for example, parse in zip(test, parses, strict=True):
@@ -331,6 +350,11 @@ def bench_cv(
         "accuracy": intents["accuracy"],
         "macro_f1": intents["macro_f1"],
         "weighted_f1": intents["weighted_f1"],
+        "traditional": {
+            "accuracy": macro(y_true, [str(p) for p in y_traditional])["accuracy"],
+            "macro_f1": macro(y_true, [str(p) for p in y_traditional])["macro_f1"],
+            "changed_messages": sum(to_traditional(t) != t for t in texts),
+        },
         "sources": source_scores(y_true, source_rankings),
         "blend_sweep": blend_sweep(y_true, source_rankings),
         "fallback_threshold": fallback_threshold,
@@ -376,32 +400,6 @@ def source_scores(
     return scores
 
 
-def blend_sweep(
-    y_true: list[str], sources: list[dict[str, Any]]
-) -> list[dict[str, float]]:
-    """Accuracy of the blend for other DIET weights, from the same parses."""
-    if len(sources) != len(y_true) or not any(
-        {"diet", "char_ngram"} <= set(s) for s in sources
-    ):
-        return []
-    rows = []
-    for weight in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0):
-        right = 0
-        for truth, said in zip(y_true, sources, strict=True):
-            if "*" in said:  # no classifier ran (see bench_cv)
-                right += said["*"]["name"] == truth
-                continue
-            diet = dict(said["diet"].get("ranking") or [])
-            ngram = dict(said["char_ngram"].get("ranking") or [])
-            scores = {
-                name: weight * diet.get(name, 0.0) + (1 - weight) * ngram.get(name, 0.0)
-                for name in set(diet) | set(ngram)
-            }
-            right += bool(scores) and max(scores, key=scores.__getitem__) == truth
-        rows.append({"diet_weight": weight, "accuracy": round(right / len(y_true), 4)})
-    return rows
-
-
 def source_lines(sources: dict[str, Any], blended: dict[str, Any]) -> list[str]:
     """The intent classifiers of the blend side by side (same training, same run)."""
     if not sources:
@@ -427,11 +425,7 @@ def source_lines(sources: dict[str, Any], blended: dict[str, Any]) -> list[str]:
     sweep = blended.get("blend_sweep") or []
     if sweep:
         lines += [
-            "Accuracy of the blend for other DIET weights (same parses, each "
-            "classifier's top 5): "
-            + ", ".join(f"{r['diet_weight']} → {pct(r['accuracy'])}" for r in sweep)
-            + ".",
-            "",
+            *sweep_lines(sweep),
         ]
     return lines
 
@@ -452,6 +446,15 @@ def render_cv(cv: dict[str, Any]) -> list[str]:
         f"| intent accuracy (no fallback) | {pct(cv.get('accuracy'))} |",
         f"| intent macro-F1 | {pct(cv.get('macro_f1'))} |",
         f"| intent weighted F1 | {pct(cv.get('weighted_f1'))} |",
+        *(
+            [
+                f"| intent accuracy / macro-F1, the same held-out messages in 繁体 "
+                f"(OpenCC s2t; {trad['changed_messages']} of them change) | "
+                f"{pct(trad['accuracy'])} / {pct(trad['macro_f1'])} |"
+            ]
+            if (trad := cv.get("traditional"))
+            else []
+        ),
         f"| FAQ response selection accuracy (held-out faq/* questions) | "
         f"{pct(cv['faq']['accuracy'])} ({cv['faq']['responses']} answers, "
         f"{cv['faq'].get('examples', '–')} questions) |",

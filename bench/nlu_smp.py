@@ -16,10 +16,12 @@ from typing import Any
 
 from bench.common import (
     ROOT,
+    blend_sweep,
     macro,
     mb,
     parse_all,
     pct,
+    sweep_lines,
     train_nlu,
     without,
     write_yaml,
@@ -97,6 +99,9 @@ def bench_smp(config: dict[str, Any], workdir: Path) -> dict[str, Any]:
     for r in results:
         for source, said in (r.get("intent_sources") or {}).items():
             sources.setdefault(source, []).append(said.get("name") or "None")
+    rankings = [
+        r.get("intent_sources") or {"*": {"name": r["intent"]["name"]}} for r in results
+    ]
     errors = Counter(
         (truth, pred)
         for truth, pred in zip(y_true, pipeline_pred, strict=True)
@@ -116,6 +121,7 @@ def bench_smp(config: dict[str, Any], workdir: Path) -> dict[str, Any]:
                 for source, said in sources.items()
                 if len(said) == len(y_true)
             },
+            "blend_sweep": blend_sweep(y_true, rankings),
             "top_confusions": [
                 {"intent": a, "predicted": b, "count": n}
                 for (a, b), n in errors.most_common(8)
@@ -173,4 +179,5 @@ def render_smp(smp: dict[str, Any]) -> list[str]:
         )
         + ".",
         "",
+        *sweep_lines(smp["pipeline"].get("blend_sweep") or []),
     ]

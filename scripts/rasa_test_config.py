@@ -7,8 +7,8 @@ lowered to N (default 30) and relative paths (a jieba ``dictionary_path``, Spacy
 ``model`` folder) made absolute, so the copy can live in a temp dir. Everything else
 is the production pipeline unchanged, so tests exercise the real components. Runs in
 either environment (needs only PyYAML); run in .venv-rasa it also builds the spaCy zh
-pipeline (scripts/build_spacy_zh.py) when SpacyNLP's folder does not exist yet, so a
-fresh checkout can train.
+pipeline (scripts/build_spacy_zh.py) when SpacyNLP's folder is missing or older than
+the jieba dictionary, so a fresh checkout (or a changed dictionary) can train.
 """
 
 from __future__ import annotations
@@ -50,14 +50,21 @@ def _is_path(model: str) -> bool:
     return "/" in model or model.startswith(".")
 
 
+def _stale(built: Path, root: Path) -> bool:
+    """True when the jieba dictionary or the pipeline's code changed after a build."""
+    sources = [*(root / "data" / "jieba").glob("*.txt"), root / "nlu" / "spacy_zh.py"]
+    newest = max((p.stat().st_mtime for p in sources if p.exists()), default=0.0)
+    return newest > built.stat().st_mtime
+
+
 def ensure_spacy_models(config: dict[str, Any], root: Path = ROOT) -> None:
-    """Build SpacyNLP's pipeline folder when it is missing (needs spaCy: .venv-rasa)."""
+    """Build SpacyNLP's pipeline folder when missing or stale (needs spaCy)."""
     for component in config.get("pipeline") or []:
         model = component.get("model")
         if component.get("name") != "SpacyNLP" or not model or not _is_path(model):
             continue
         folder = Path(model) if Path(model).is_absolute() else root / model
-        if (folder / "meta.json").exists():
+        if (folder / "meta.json").exists() and not _stale(folder / "meta.json", root):
             continue
         try:
             import spacy  # noqa: F401

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
 
-from scripts.rasa_test_config import fast_config
+from scripts.rasa_test_config import _stale, fast_config
 from tests.rasa_fixtures import ROOT
 
 
@@ -41,3 +42,16 @@ def test_the_fast_copy_has_absolute_paths_and_fewer_epochs() -> None:
     assert [c.get("epochs") for c in fast["pipeline"]] == [None, None, 30, 30]
     assert fast["policies"][0]["epochs"] == 30
     assert config["pipeline"][1]["model"] == "var/spacy_zh"  # input untouched
+
+
+def test_a_build_older_than_the_jieba_dictionary_is_stale(tmp_path: Path) -> None:
+    (tmp_path / "data" / "jieba").mkdir(parents=True)
+    words = tmp_path / "data" / "jieba" / "words.txt"
+    words.write_text("重疾险 3000 n\n", encoding="utf-8")
+    built = tmp_path / "meta.json"
+    built.write_text("{}", encoding="utf-8")
+    os.utime(words, (1_000, 1_000))
+    os.utime(built, (2_000, 2_000))
+    assert not _stale(built, tmp_path)
+    os.utime(words, (3_000, 3_000))  # the dictionary changed after the build
+    assert _stale(built, tmp_path)
