@@ -50,7 +50,6 @@ WORKDAY_START = time(9, 0)
 WORKDAY_END = time(18, 0)
 WORKDAYS = frozenset({0, 1, 2, 3, 4})
 CALLBACK_WITHIN = timedelta(hours=2)
-MINUTES_PER_POSITION = 4
 NEGATIVE_SENTIMENT = -0.6
 GENERAL = "general"
 TOPICS = ("general", "vip", "retention", "complaints")
@@ -325,8 +324,3 @@ def describe_time(moment: datetime, *, now: datetime) -> str:
     days = (local.date() - now.astimezone(SHANGHAI).date()).days
     day = {0: "今天", 1: "明天", 2: "后天"}.get(days, f"{local.month}月{local.day}日")
     return f"{day} {local:%H:%M}"
-
-
-def estimated_wait_minutes(position: int) -> int:
-    """Minutes a customer at ``position`` (1 = next) may wait."""
-    return position * MINUTES_PER_POSITION

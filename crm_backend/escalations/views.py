@@ -17,6 +17,7 @@ from crm_backend.escalations.schemas import (
     PriorityReason,
     TeamRef,
 )
+from crm_backend.escalations.wait import estimate as wait_estimate
 from crm_backend.models import Agent, Customer, Escalation, Message, Team
 from crm_backend.models.base import utcnow
 from crm_backend.models.enums import EscalationStatus
@@ -66,7 +67,7 @@ def to_read(
     due = service.callback_due_at(escalation)
     position = service.queue_position(session, escalation)
     wait = (
-        routing.estimated_wait_minutes(position)
+        wait_estimate(session, escalation, position)
         if position is not None and due is None
         else None
     )

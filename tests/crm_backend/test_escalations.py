@@ -104,9 +104,11 @@ def test_escalate_queues_the_conversation_and_explains(
     assert body["target_team"]["name"] == "综合服务组"
     assert body["target_agent"] is None
     assert body["queue_position"] == 1
-    assert body["estimated_wait_minutes"] == 4
+    # offered to 周婷 at once: the wait is her accepting it
+    assert body["offered_agent"]["name"] == "周婷"
+    assert body["estimated_wait_minutes"] == 1
     assert body["callback"] is False and body["callback_due_at"] is None
-    assert "综合服务组" in body["notice"] and "4分钟" in body["notice"]
+    assert "综合服务组" in body["notice"] and "1分钟" in body["notice"]
     session.refresh(conversation)
     assert conversation.status == ConversationStatus.queued
     escalation = session.get(Escalation, body["id"])
@@ -373,7 +375,6 @@ def test_queue_position_orders_by_priority_then_age(client, service_headers, ses
     }
     assert positions == {"early": 2, "later": 3, "angry": 1}
     later_body = client.get(f"{URL}/{later['id']}", headers=service_headers).json()
-    assert later_body["estimated_wait_minutes"] == 12
     assert "前面还有2位客户" in later_body["notice"]
 
 
@@ -719,4 +720,3 @@ def test_call_back_times():
     )
     now = TUESDAY_NOON
     assert routing.describe_time(now + timedelta(days=5), now=now) == "3月8日 12:00"
-    assert routing.estimated_wait_minutes(3) == 12
