@@ -208,5 +208,6 @@ def depart(
         policies_repointed=result.policies_repointed,
         sessions_revoked=result.sessions_revoked,
         escalations_requeued=result.escalations_requeued,
+        tickets_released=result.tickets_released,
         successors=result.successors,
     )

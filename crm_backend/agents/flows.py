@@ -37,6 +37,7 @@ class Departure:
     policies_repointed: int = 0
     sessions_revoked: int = 0
     escalations_requeued: int = 0
+    tickets_released: int = 0
     successors: dict[int, int] = field(default_factory=dict)
 
 
@@ -154,7 +155,16 @@ def depart_agent(
     result.escalations_requeued = requeue_agent_work(
         session, agent=leaver, now=now, settings=settings
     )
-    pending(session).hint(presence_hint())
+    # ...and their complaint tickets go back to the team's queue, nothing unowned
+    from crm_backend.console.hub import tickets_hint
+    from crm_backend.tickets.lifecycle import release_departed
+
+    released = release_departed(session, leaver=leaver, actor=by, now=now)
+    result.tickets_released = len(released)
+    pending(session).hint(
+        presence_hint(),
+        *(tickets_hint(t.id, agent_ids=[], team_ids=[t.team_id]) for t in released),
+    )
     plan = _plan(session, customers=customers, successors=successors)
     if plan:
         session.execute(

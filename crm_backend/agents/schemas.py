@@ -138,5 +138,7 @@ class DepartureRead(BaseModel):
     sessions_revoked: int
     # open offers, held chats and named queue entries sent back to routing
     escalations_requeued: int = 0
+    # unclosed complaint tickets handed back to their team's queue
+    tickets_released: int = 0
     # successor agent id → number of customers they received
     successors: dict[int, int]

@@ -396,6 +396,37 @@ def assign(
     return ticket
 
 
+DEPARTED_NOTE = "处理人{name}已离职，工单退回团队队列"
+
+
+def release_departed(
+    session: Session, *, leaver: Agent, actor: Agent, now: datetime
+) -> list[Ticket]:
+    """Every unclosed ticket of a departed agent back to its team's queue, logged."""
+    tickets = list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.assignee_id == leaver.id, Ticket.status != S.closed)
+            .order_by(Ticket.id)
+        )
+    )
+    for ticket in tickets:
+        ticket.assignee_id = None
+        ticket.team_id = ticket.team_id or leaver.team_id
+        ticket.updated_at = now
+        add_event(
+            session,
+            ticket,
+            kind="assigned",
+            at=now,
+            actor=actor,
+            note=f"agent=None team={ticket.team_id}；"
+            + DEPARTED_NOTE.format(name=leaver.name),
+        )
+    session.flush()
+    return tickets
+
+
 def flag_breaches(session: Session, *, now: datetime) -> list[Ticket]:
     """Flag every ticket past a deadline once, with a "breached" event; the new ones."""
     due = session.scalars(

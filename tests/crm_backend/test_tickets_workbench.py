@@ -332,3 +332,42 @@ def test_supervisor_stats_by_team_and_category(
     cats = {b["key"]: b for b in body["by_category"]}
     assert cats["billing"]["breach_rate"] == 1.0
     assert cats["service_attitude"]["avg_resolve_hours"] == 48.0
+
+
+def test_a_departing_agent_s_open_tickets_go_back_to_the_team_queue(
+    client: TestClient,
+    session: Session,
+    desk: Team,
+    people: dict[str, Agent],
+    ticket: Ticket,
+) -> None:
+    leaver = people["desk"]
+    mate = make_agent(session, team=desk, name="吴敏")
+    ticket.assignee_id = leaver.id
+    ticket.status = TicketStatus.investigating
+    done = make_ticket(
+        session,
+        customer=make_customer(session),
+        team=desk,
+        assignee=leaver,
+        status=TicketStatus.closed,
+    )
+    session.flush()
+    boss = login(client, people["boss"])
+    response = client.post(
+        f"/api/v1/agent/agents/{leaver.id}/depart", json={}, headers=boss
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["tickets_released"] == 1
+    session.refresh(ticket)
+    session.refresh(done)
+    assert ticket.assignee_id is None and ticket.team_id == desk.id
+    assert ticket.status == TicketStatus.investigating  # the work goes on
+    assert done.assignee_id == leaver.id  # a closed ticket's history stays as it was
+    # the desk finds it in its queue, with the reason in the log
+    detail = client.get(f"{AGENT_TICKETS}/{ticket.id}", headers=login(client, mate))
+    assert detail.status_code == 200, detail.text
+    last = detail.json()["events"][-1]
+    assert last["kind"] == "assigned" and last["assigned_agent"] is None
+    assert last["assigned_team"] == "投诉处理组"
+    assert last["assign_note"] == "处理人周静已离职，工单退回团队队列"
