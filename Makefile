@@ -18,7 +18,7 @@ RASA_INPUTS := config.yml $(shell find domain -type f) $(shell find data -type f
 	$(shell find nlu sentiment -name '*.py' -o -name '*.json' 2>/dev/null)
 
 .PHONY: browser help setup assets migrate demo-data train run test test-crm test-rasa lint format \
-	clean bench bench-nlu bench-gateway bench-wechat bench-notices
+	clean bench bench-nlu bench-gateway bench-throughput bench-wechat bench-notices
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -65,13 +65,16 @@ test: setup browser  ## the whole test suite (PostgreSQL required in CI)
 test-crm: setup  ## the tests that need no Rasa model
 	@$(TEST_ENV) $(PY) -m pytest -m "not rasa" -n 2 -p no:cacheprovider
 
-bench: bench-nlu bench-gateway bench-wechat bench-notices  ## every benchmark (slow)
+bench: bench-nlu bench-gateway bench-throughput bench-wechat bench-notices  ## every benchmark (slow)
 
 bench-nlu: setup $(SPACY_ZH)  ## NLU benchmark (5-fold CV, SMP2017, sentiment) → reports/nlu.md; 15+ min
 	@.venv-rasa/bin/python -m bench.nlu
 
 bench-gateway: train  ## gateway latency vs Rasa direct, agent→customer delivery → reports/gateway.md
 	@$(PY) -m bench.gateway
+
+bench-throughput: train  ## msg/s and latency at 1, 8, 32 conversations vs a stock Rasa bot → reports/throughput.md
+	@$(PY) -m bench.throughput
 
 bench-wechat: train  ## WeChat: passive replies within 5 s under load, async reply time → reports/wechat.md
 	@$(PY) -m bench.wechat

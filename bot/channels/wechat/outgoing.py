@@ -51,15 +51,23 @@ def size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
+def fitting(text: str, limit: int) -> int:
+    """How many leading characters of ``text`` fit in ``limit`` bytes (at least 1)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += len(char.encode("utf-8"))
+        if used > limit:
+            return max(1, index)
+    return len(text)
+
+
 def split(text: str, limit: int = TEXT_BYTES) -> list[str]:
     """Pieces of at most ``limit`` bytes, cut at line ends where possible."""
     pieces: list[str] = []
     current = ""
     for line in text.splitlines(keepends=True):
         while size(line) > limit:  # one very long line: cut by characters
-            cut = len(line)
-            while size(line[:cut]) > limit:
-                cut = cut * 3 // 4 or 1
+            cut = fitting(line, limit)
             head, line = line[:cut], line[cut:]
             if current:
                 pieces.append(current)

@@ -166,7 +166,8 @@ def test_splitting_and_packing_respect_the_byte_limit() -> None:
     assert all(out.size(p) <= 2000 for p in pieces)
     assert "".join(p + "\n" for p in pieces) == long
     one_line = "长" * 1000  # 3,000 bytes, no line break
-    assert "".join(out.split(one_line, 2000)) == one_line
+    assert out.split(one_line, 2000) == ["长" * 666, "长" * 334]  # full pieces
+    assert out.split("a长" * 3, 4) == ["a长", "a长", "a长"]  # never half a character
     short = [Outgoing(text="一", sender="bot"), Outgoing(text="二", sender="bot")]
     assert out.pack(short) == ("一\n\n二", [])
     mixed = [Outgoing(text="一", sender="bot"), Outgoing(text=long, sender="bot")]

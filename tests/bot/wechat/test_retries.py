@@ -111,7 +111,8 @@ def test_replies_that_do_not_fit_go_on_through_the_api(
     answer = wx.post(text_xml(openid, "#long"))
     assert answer.text == "简短的开头"
     sent = fake_wechat.wait_for(openid, 2)
-    assert "".join(sent) == "保单信息" * 300
+    assert "".join(sent) == "保单信息" * 300  # 3,600 bytes: two full messages
+    assert fake_wechat.to(openid) == sent
     assert all(len(text.encode()) <= 2000 for text in sent)
 
 
