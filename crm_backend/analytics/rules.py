@@ -8,18 +8,18 @@ top of the book holds most of the premium. With a realistic (log-normal) book th
 thresholds below put roughly the top 5% in ``vip`` and the next ~15% in ``gold``.
 
 * annualised premium of in-force and grace policies held (the main driver):
-  ≥ ¥50,000 → 70 (VIP on its own), ≥ ¥20,000 → 45, ≥ ¥10,000 → 32,
+  ≥ ¥50,000 → 80 (VIP on its own), ≥ ¥20,000 → 45, ≥ ¥10,000 → 32,
   ≥ ¥5,000 → 22, ≥ ¥2,000 → 12, > 0 → 5;
 * tenure since the first policy started: ≥ 10 years → 15, ≥ 5 → 10, ≥ 2 → 5;
 * policies in force: ≥ 4 → 12, 3 → 9, 2 → 5;
 * long-term savings products held (annuity, universal, whole life): +6 each;
 * claims paid relative to premium paid: ≥ 100% → -15, ≥ 50% → -8.
 
-Tiers: ``vip`` ≥ 70 points or ≥ ¥50,000 annual premium, ``gold`` ≥ 55 (e.g. ¥20,000
-and 5 years' tenure, or ¥10,000 with 10 years and 3 policies), ``standard`` ≥ 20,
-``basic`` below. On a simulated book (1-5 policies, log-normal premiums with a
-median of ¥4,000 per policy, tenure 0-15 years) this gives vip 5.8%, gold 15.2%,
-standard 68.6%, basic 10.3%.
+Tiers: ``vip`` ≥ 80 points or ≥ ¥50,000 annual premium, ``gold`` ≥ 50 (e.g. ¥20,000
+and 5 years' tenure, or ¥10,000 with 2 policies and a savings product), ``standard``
+≥ 10, ``basic`` below. On the demo book (``python -m crm_backend.demo``: Pareto
+premiums, the top 20% of customers paying 76% of the premium) this gives vip 5.3%,
+gold 15.4%, standard 58.5%, basic 20.8% (3,000 customers).
 
 Churn (0-100, clipped) → level by ``settings.churn_high_threshold`` /
 ``settings.churn_medium_threshold`` (60 / 30 by default). The rule weights are in
@@ -40,7 +40,7 @@ from crm_backend.models.enums import RiskLevel, ValueTier
 
 # (minimum annual premium in yuan, points)
 PREMIUM_BANDS: tuple[tuple[int, int], ...] = (
-    (50_000, 70),
+    (50_000, 80),
     (20_000, 45),
     (10_000, 32),
     (5_000, 22),
@@ -56,9 +56,9 @@ HIGH_CLAIMS_RATIO = 0.5
 HIGH_CLAIMS_POINTS = -8
 
 TIER_THRESHOLDS: tuple[tuple[ValueTier, int], ...] = (
-    (ValueTier.vip, 70),
-    (ValueTier.gold, 55),
-    (ValueTier.standard, 20),
+    (ValueTier.vip, 80),
+    (ValueTier.gold, 50),
+    (ValueTier.standard, 10),
 )
 
 # single-premium policies count as this many years of annual premium

@@ -96,7 +96,7 @@ def signal(
 
 @pytest.mark.parametrize(
     ("annual_yuan", "points"),
-    [(52_000, 70), (50_000, 70), (20_000, 45), (10_000, 32), (5_000, 22)]
+    [(52_000, 80), (50_000, 80), (20_000, 45), (10_000, 32), (5_000, 22)]
     + [(2_000, 12), (1_999, 5), (0, None)],
 )
 def test_premium_bands(annual_yuan: int, points: int | None) -> None:
@@ -124,7 +124,7 @@ def test_value_reasons_each_fire_and_add_up() -> None:
         "policy_count": 9,
         "product_mix": 18,
     }
-    assert result.score == 74 and result.tier == ValueTier.vip
+    assert result.score == 74 and result.tier == ValueTier.gold
     labels = {r["code"]: r["label"] for r in result.reasons}
     assert labels["tenure"] == "客户年限 11 年"
     assert labels["product_mix"] == "持有年金险、万能险、终身寿险"
@@ -171,9 +171,9 @@ def test_value_score_never_negative() -> None:
 
 @pytest.mark.parametrize(
     ("score", "premium_fen", "tier"),
-    [(70, 0, ValueTier.vip), (69, 0, ValueTier.gold), (55, 0, ValueTier.gold)]
-    + [(54, 0, ValueTier.standard), (20, 0, ValueTier.standard)]
-    + [(19, 0, ValueTier.basic), (0, 5_000_000, ValueTier.vip)]
+    [(80, 0, ValueTier.vip), (79, 0, ValueTier.gold), (50, 0, ValueTier.gold)]
+    + [(49, 0, ValueTier.standard), (10, 0, ValueTier.standard)]
+    + [(9, 0, ValueTier.basic), (0, 5_000_000, ValueTier.vip)]
     + [(0, 4_999_999, ValueTier.basic)],
 )
 def test_tier_thresholds(score: int, premium_fen: int, tier: ValueTier) -> None:
@@ -184,7 +184,7 @@ def test_big_premium_is_vip_even_after_heavy_claims() -> None:
     result = rules.value(
         facts(annual_premium_fen=6_000_000, claims_paid_fen=10, premium_paid_fen=5)
     )
-    assert result.score == 55 and result.tier == ValueTier.vip
+    assert result.score == 65 and result.tier == ValueTier.vip
 
 
 # ---- churn rules --------------------------------------------------------------
