@@ -3,6 +3,8 @@ import { api, explain } from "./api.js";
 import { $, $$, toast } from "./dom.js";
 
 const root = document.body;
+// bumped by every switch: a /me read started before it must not undo it
+let changes = 0;
 
 function showPresence(presence) {
   for (const button of $$("#presence .presence-opt")) {
@@ -13,9 +15,10 @@ function showPresence(presence) {
 
 /** Re-read /me: presence, load and capacity. */
 export async function loadMe() {
+  const seen = changes;
   try {
     const data = await api("/me");
-    showPresence(data.presence);
+    if (seen === changes) showPresence(data.presence);
     $("#load-value").textContent = String(data.load ?? 0);
     $("#capacity-value").textContent = String(data.capacity ?? "–");
     $("#load-chip").classList.toggle("is-full", (data.load ?? 0) >= (data.capacity ?? Infinity));
@@ -30,6 +33,7 @@ export function initPresence() {
     button.addEventListener("click", async () => {
       const presence = button.dataset.presence;
       const previous = root.dataset.presence;
+      changes += 1;
       showPresence(presence);
       try {
         const data = await api("/me/presence", { method: "POST", body: { presence } });
@@ -40,5 +44,6 @@ export function initPresence() {
         toast(explain(error, "状态切换失败"), "error");
       }
     });
+    button.disabled = false; // rendered disabled: no click is lost before this
   }
 }
