@@ -343,6 +343,7 @@ def bench_cv(
                 faq_end_to_end.append(intent == "faq" and key == faq_gold[-1])
         log.info("cv fold %d/%d done (%.0f s training)", number, folds, seconds)
     intents = intent_scores(y_true, y_pred)
+    traditional = macro(y_true, [str(p) for p in y_traditional])
     return {
         "folds": folds,
         "examples": len(y_true),
@@ -351,8 +352,8 @@ def bench_cv(
         "macro_f1": intents["macro_f1"],
         "weighted_f1": intents["weighted_f1"],
         "traditional": {
-            "accuracy": macro(y_true, [str(p) for p in y_traditional])["accuracy"],
-            "macro_f1": macro(y_true, [str(p) for p in y_traditional])["macro_f1"],
+            "accuracy": traditional["accuracy"],
+            "macro_f1": traditional["macro_f1"],
             "changed_messages": sum(to_traditional(t) != t for t in texts),
         },
         "sources": source_scores(y_true, source_rankings),

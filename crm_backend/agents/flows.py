@@ -163,7 +163,7 @@ def depart_agent(
     result.tickets_released = len(released)
     pending(session).hint(
         presence_hint(),
-        *(tickets_hint(t.id, agent_ids=[], team_ids=[t.team_id]) for t in released),
+        *(tickets_hint(t.id, team_ids=[t.team_id]) for t in released),
     )
     plan = _plan(session, customers=customers, successors=successors)
     if plan:

@@ -82,22 +82,20 @@ def handling_minutes(
 def capacity_for(session: Session, escalation: Escalation) -> Capacity:
     """The places of the escalation's target and the target's handling time."""
     if escalation.target_agent_id is not None:
-        agents = list(
-            session.scalars(select(Agent).where(Agent.id == escalation.target_agent_id))
-        )
+        target = Agent.id == escalation.target_agent_id
         minutes = handling_minutes(session, agent_id=escalation.target_agent_id)
     else:
-        agents = list(
-            session.scalars(
-                select(Agent).where(Agent.team_id == escalation.target_team_id)
+        target = Agent.team_id == escalation.target_team_id
+        minutes = handling_minutes(session, team_id=escalation.target_team_id)
+    serving = list(
+        session.scalars(
+            select(Agent).where(
+                target,
+                Agent.status == AgentStatus.active,
+                Agent.presence == Presence.online,
             )
         )
-        minutes = handling_minutes(session, team_id=escalation.target_team_id)
-    serving = [
-        a
-        for a in agents
-        if a.status == AgentStatus.active and a.presence == Presence.online
-    ]
+    )
     # held conversations only: the customers ahead who hold an offer are counted in
     # the position, and they take the free places first
     held = {

@@ -382,6 +382,15 @@ def assign(
     if team_id is not None:
         ticket.team_id = team_id
     now = now or utcnow()
+    _log_assigned(session, ticket, actor=actor, now=now, note=note)
+    session.flush()
+    return ticket
+
+
+def _log_assigned(
+    session: Session, ticket: Ticket, *, actor: Agent, now: datetime, note: str | None
+) -> None:
+    """The "assigned" event of the ticket's current owner (queue.py parses it)."""
     ticket.updated_at = now
     detail = f"agent={ticket.assignee_id} team={ticket.team_id}"
     add_event(
@@ -392,8 +401,6 @@ def assign(
         actor=actor,
         note=f"{detail}；{note}" if note else detail,
     )
-    session.flush()
-    return ticket
 
 
 DEPARTED_NOTE = "处理人{name}已离职，工单退回团队队列"
@@ -413,15 +420,12 @@ def release_departed(
     for ticket in tickets:
         ticket.assignee_id = None
         ticket.team_id = ticket.team_id or leaver.team_id
-        ticket.updated_at = now
-        add_event(
+        _log_assigned(
             session,
             ticket,
-            kind="assigned",
-            at=now,
             actor=actor,
-            note=f"agent=None team={ticket.team_id}；"
-            + DEPARTED_NOTE.format(name=leaver.name),
+            now=now,
+            note=DEPARTED_NOTE.format(name=leaver.name),
         )
     session.flush()
     return tickets
