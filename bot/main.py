@@ -83,8 +83,8 @@ def create_app(settings: Settings | None = None) -> socketio.ASGIApp:
 
     @api.get("/health")
     def health() -> dict[str, str]:
-        """Liveness for wait_ready.py and load balancers."""
-        return {"status": "ok"}
+        """Liveness for wait_ready.py and load balancers, naming the service."""
+        return {"status": "ok", "service": "gateway"}
 
     api.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     api.mount(

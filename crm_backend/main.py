@@ -111,7 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, str]:
-        return {"status": "ok"}
+        # "service" lets a caller tell this CRM from whatever else holds the port.
+        return {"status": "ok", "service": "crm"}
 
     return app
 

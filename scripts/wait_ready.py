@@ -5,6 +5,7 @@ It stays alive afterwards because honcho stops all processes when one exits.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -23,14 +24,24 @@ CHECKS = {
     "rasa": f"{RASA}/status?token={TOKEN}",
     "gateway": f"{GATEWAY}/health",
 }
+# Ours name themselves on /health: a stranger on the port is not "up".
+SERVICES = {"crm": "crm", "gateway": "gateway"}
 
 
-def _up(url: str) -> bool:
+def _up(name: str, url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
-            return 200 <= resp.status < 300
-    except (urllib.error.URLError, OSError):
+            if not 200 <= resp.status < 300:
+                return False
+            if name not in SERVICES:
+                return True
+            body = json.loads(resp.read() or b"{}")
+    except (urllib.error.URLError, OSError, ValueError):
         return False
+    if body.get("service") != SERVICES[name]:
+        print(f"{name}: another server answers on {url}", file=sys.stderr, flush=True)
+        return False
+    return True
 
 
 def main() -> None:
@@ -39,7 +50,7 @@ def main() -> None:
     pending = dict(CHECKS)
     while pending and time.monotonic() < deadline:
         for name, url in list(pending.items()):
-            if _up(url):
+            if _up(name, url):
                 print(f"{name} is up", flush=True)
                 del pending[name]
         time.sleep(1)

@@ -7,8 +7,8 @@ documented demo customers come first, so tests can use their credentials.
 
 from __future__ import annotations
 
+import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,19 +18,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CRM_PYTHON = ROOT / ".venv" / "bin" / "python"
 SERVICE_TOKEN = "e2e-service-token"
 PG_ADMIN_URL = os.environ.get(
     "CRM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/crm_test"
 )
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pg(verb: str, url: str) -> subprocess.CompletedProcess[str]:
@@ -154,8 +149,12 @@ def start_crm(
         if process.poll() is not None:
             raise RuntimeError(f"CRM exited: {crm.log()}")
         try:
-            with urllib.request.urlopen(f"{crm.url}/health", timeout=2):
-                return crm
+            with urllib.request.urlopen(f"{crm.url}/health", timeout=2) as answer:
+                body = json.loads(answer.read() or b"{}")
+            if body.get("service") != "crm":
+                crm.stop()
+                raise RuntimeError(f"another server answers on {crm.url}: {body}")
+            return crm
         except (urllib.error.URLError, OSError):
             time.sleep(0.3)
     crm.stop()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -24,6 +23,7 @@ import pytest
 import yaml
 
 from tests.live_crm import LiveCrm, start_crm
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
@@ -125,13 +125,6 @@ def train_test_model(workdir: Path) -> Path:
     )
     _models["model"] = model
     return model
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

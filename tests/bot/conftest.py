@@ -21,7 +21,8 @@ import httpx
 import pytest
 
 from tests.bot.process import Gateway, start_gateway
-from tests.live_crm import LiveCrm, free_port, start_crm
+from tests.live_crm import LiveCrm, start_crm
+from tests.ports import free_port
 from tests.rasa_fixtures import live_crm, rasa_model, rasa_server
 
 __all__ = [

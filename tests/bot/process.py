@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.live_crm import free_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_RASA_TIMEOUT = "1.0"  # the Rasa stand-in's #slow is slower than this
@@ -41,6 +41,14 @@ class Gateway:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+
+def _is_gateway(answer: httpx.Response) -> bool:
+    """Whether /health came from a gateway (not another server on the port)."""
+    try:
+        return bool(answer.json().get("service") == "gateway")
+    except ValueError:
+        return False
 
 
 def start_gateway(
@@ -97,7 +105,8 @@ def start_gateway(
         if process.poll() is not None:
             raise RuntimeError(f"gateway exited: {gateway.log()}")
         try:
-            if httpx.get(f"{gateway.url}/health", timeout=1).status_code == 200:
+            answer = httpx.get(f"{gateway.url}/health", timeout=1)
+            if answer.status_code == 200 and _is_gateway(answer):
                 return gateway
         except httpx.HTTPError:
             pass

@@ -15,7 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.bot.conftest import Gateway, RasaStandIn, start_gateway
 from tests.browser import new_context, screenshot
-from tests.live_crm import LiveCrm, free_port
+from tests.live_crm import LiveCrm
+from tests.ports import free_port
 
 AGENT = {"id": 3, "name": "王芳", "employee_no": "KN1003"}
 ATTACK = "<img src=x onerror=alert(1)>"

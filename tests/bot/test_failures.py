@@ -10,7 +10,8 @@ import pytest
 from bot.messages import NOTICE_CRM_DOWN, NOTICE_RASA_DOWN
 from tests.bot.conftest import CrmReader, Gateway, RasaStandIn, start_gateway
 from tests.bot.customer import Customer, in_thread
-from tests.live_crm import LiveCrm, free_port
+from tests.live_crm import LiveCrm
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ from tests.crm_backend.takeover import (
     supervisor,
 )
 from tests.factories import make_agent, make_conversation, make_team
+from tests.ports import free_port
 
 WS = f"{AGENT_URL}/ws"
 
@@ -244,9 +245,7 @@ def redis_url() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
         stdout=subprocess.DEVNULL,

@@ -4,7 +4,7 @@ from tests.factories import make_customer, make_policy
 
 
 def test_openapi_and_health(client):
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json() == {"status": "ok", "service": "crm"}
     docs = client.get("/docs")
     assert docs.status_code == 200
     # Swagger UI is served from this app, not from a CDN (no internet at run time)

@@ -27,7 +27,8 @@ import yaml
 
 from tests.bot.process import Gateway, start_gateway
 from tests.console.support import PASSWORD
-from tests.live_crm import LiveCrm, free_port, start_crm
+from tests.live_crm import LiveCrm, start_crm
+from tests.ports import free_port
 from tests.rasa_fixtures import ROOT, RasaServer, _start, _stop, _wait_ready
 
 # The gateway waits this long for a Rasa turn (real NLU and actions on 2 cores).

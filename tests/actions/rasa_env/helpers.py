@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -66,13 +65,6 @@ def make_tracker(
         active_loop={},
         latest_action_name="action_listen",
     )
-
-
-def free_port() -> int:
-    """A loopback port that nothing listens on (right now)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -16,7 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import names
 from actions.common.base import CrmAction, DomainDict, Events
 from actions.crm import CrmClient, CrmError, CrmNotFound, CrmUnavailable
-from tests.actions.rasa_env.helpers import ROOT, fake_crm, free_port, make_tracker
+from tests.actions.rasa_env.helpers import ROOT, fake_crm, make_tracker
+from tests.ports import free_port
 
 
 class LookupAction(CrmAction):

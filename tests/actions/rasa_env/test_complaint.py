@@ -21,8 +21,9 @@ from actions.complaint import (
 )
 from actions.complaint_status import ActionComplaintStatus
 from actions.crm.client import CrmClient
-from tests.actions.rasa_env.helpers import free_port, load_domain
+from tests.actions.rasa_env.helpers import load_domain
 from tests.live_crm import LiveCrm
+from tests.ports import free_port
 
 CHINA = timezone(timedelta(hours=8))
 ZHANG_WEI, LIN_HUIMIN, ZHOU_QIANG = 1, 2, 5

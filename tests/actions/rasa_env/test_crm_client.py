@@ -16,7 +16,8 @@ from actions.crm import (
     CustomerSummary,
 )
 from actions.crm.client import DEFAULT_TOKEN, DEFAULT_URL
-from tests.actions.rasa_env.helpers import SUMMARY, fake_crm, free_port
+from tests.actions.rasa_env.helpers import SUMMARY, fake_crm
+from tests.ports import free_port
 
 
 async def _summary(client: CrmClient, customer_id: int) -> CustomerSummary:

@@ -20,8 +20,9 @@ from actions.csat import (
     ValidateCsatForm,
     parse_score,
 )
-from tests.actions.rasa_env.helpers import free_port, load_domain
+from tests.actions.rasa_env.helpers import load_domain
 from tests.live_crm import LiveCrm
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="module")

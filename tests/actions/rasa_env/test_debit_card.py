@@ -25,8 +25,9 @@ from actions.debit_card import (
 from actions.identity import ValidateIdentityForm
 from actions.payment import ActionPaymentMethod
 from actions.step_up import ActionStepUpCancel, ValidateStepUpForm
-from tests.actions.rasa_env.helpers import free_port, load_domain
+from tests.actions.rasa_env.helpers import load_domain
 from tests.live_crm import LiveCrm
+from tests.ports import free_port
 from tests.rasa_fixtures import outbox_code
 
 LIN_PHONE, LIN_LAST4 = "13800138002", "1249"

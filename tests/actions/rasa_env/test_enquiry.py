@@ -32,8 +32,8 @@ from actions.enquiry_claims import (
     claim_type_for,
 )
 from actions.enquiry_format import money, parse_amount_fen, parse_incident_date
-from tests.actions.rasa_env.helpers import free_port
 from tests.live_crm import LiveCrm
+from tests.ports import free_port
 
 DEMO = {
     "张伟": ("13800138001", "2739"),

@@ -18,8 +18,8 @@ from actions.handoff import (
     collected_slots,
     consecutive_fallbacks,
 )
-from tests.actions.rasa_env.helpers import free_port
 from tests.live_crm import LiveCrm
+from tests.ports import free_port
 
 PAUSE = {"event": "pause", "timestamp": None}
 

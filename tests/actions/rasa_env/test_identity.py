@@ -29,9 +29,10 @@ from actions.step_up import (
     ActionUpdateContact,
     ValidateStepUpForm,
 )
-from tests.actions.rasa_env.helpers import free_port, load_domain
+from tests.actions.rasa_env.helpers import load_domain
 from tests.actions.rasa_env.test_session import leave_notices, notices_of
 from tests.live_crm import LiveCrm
+from tests.ports import free_port
 from tests.rasa_fixtures import outbox_code
 
 ZHANG_PHONE, ZHANG_LAST4 = "13800138001", "2739"

@@ -21,8 +21,8 @@ from actions.payment import (
     ActionPaymentFailed,
     ActionPaymentMethod,
 )
-from tests.actions.rasa_env.helpers import free_port
 from tests.live_crm import CRM_PYTHON, LiveCrm
+from tests.ports import free_port
 
 ZHANG_WEI, LIN_HUIMIN, ZHAO_LEI = 1, 2, 3
 

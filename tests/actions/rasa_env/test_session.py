@@ -18,8 +18,9 @@ from actions.session import (
     ActionSessionStart,
     identity_from_metadata,
 )
-from tests.actions.rasa_env.helpers import free_port, load_domain, make_tracker
+from tests.actions.rasa_env.helpers import load_domain, make_tracker
 from tests.live_crm import LiveCrm
+from tests.ports import free_port
 
 
 class _CrmDown(ActionSessionStart):

@@ -31,7 +31,8 @@ from sqlalchemy.engine import Engine
 from tests.bot.process import Gateway, start_gateway
 from tests.bot.wechat.fake_api import FakeWechat, Server, running_fake_wechat
 from tests.bot.wechat.player import AES_KEY, APP_ID, APP_SECRET, TOKEN, WechatServer
-from tests.live_crm import LiveCrm, free_port, start_crm
+from tests.live_crm import LiveCrm, start_crm
+from tests.ports import free_port
 
 T = TypeVar("T")
 RASA_TOKEN = "wechat-stand-in-token"

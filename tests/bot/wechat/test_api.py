@@ -26,7 +26,7 @@ from bot.channels.wechat.store import MemoryStore, RedisStore, Store
 from tests.bot.wechat.conftest import redis_url, run_async
 from tests.bot.wechat.fake_api import FakeWechat, running_fake_wechat
 from tests.bot.wechat.player import new_openid
-from tests.live_crm import free_port
+from tests.ports import free_port
 
 APP = "wx-api-test"
 SECRET = "api-test-secret"
