@@ -22,9 +22,12 @@ premiums, the top 20% of customers paying 76% of the premium) this gives vip 5.3
 gold 15.4%, standard 58.5%, basic 20.8% (3,000 customers).
 
 Churn (0-100, clipped) → level by ``settings.churn_high_threshold`` /
-``settings.churn_medium_threshold`` (60 / 30 by default). The rule weights are in
+``settings.churn_medium_threshold`` (40 / 20 by default). The rule weights are in
 ``CHURN_RULES``; counted reasons are capped so one kind of trouble cannot max out
-the score alone.
+the score alone. Any one serious sign is medium (an orphaned customer, a policy in
+grace after a missed payment, an open complaint, a surrender enquiry); two together
+are high (in grace and saying they cannot pay, two open complaints). On the demo
+book that is medium 9.3%, high 2.1% — a list a retention desk can work through.
 """
 
 from __future__ import annotations

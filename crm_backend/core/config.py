@@ -32,8 +32,8 @@ class Settings(BaseSettings):
     ticket_ack_hours: int = 24
     ticket_resolve_days: int = 15
     # value and churn thresholds are code (explainable rules); only the bands live here
-    churn_high_threshold: int = Field(60, ge=0, le=100)
-    churn_medium_threshold: int = Field(30, ge=0, le=100)
+    churn_high_threshold: int = Field(40, ge=0, le=100)
+    churn_medium_threshold: int = Field(20, ge=0, le=100)
     # human takeover: an offer not accepted in time moves to the next agent; the
     # sweep that moves it runs in the CRM process every offer_sweep_seconds
     offer_timeout_seconds: int = Field(60, ge=5)

@@ -262,8 +262,10 @@ def test_levels_follow_settings() -> None:
     f = facts(surrender_enquiries_90d=1, open_complaints=2)  # 30 + 30 = 60
     assert rules.churn(f, default).level == RiskLevel.high
     assert rules.churn(f, strict).level == RiskLevel.medium
-    assert rules.level_for(29, default) == RiskLevel.low
-    assert rules.level_for(30, default) == RiskLevel.medium
+    assert rules.level_for(19, default) == RiskLevel.low
+    assert rules.level_for(20, default) == RiskLevel.medium
+    assert rules.level_for(39, default) == RiskLevel.medium
+    assert rules.level_for(40, default) == RiskLevel.high
     assert rules.level_for(49, strict) == RiskLevel.low
     assert rules.level_for(80, strict) == RiskLevel.high
 
@@ -439,7 +441,7 @@ def test_open_complaints_raise_churn(session: Session) -> None:
         "open_complaints": 30,
         "recent_complaints": 12,
     }
-    assert score.churn_risk == RiskLevel.medium
+    assert score.churn_risk == RiskLevel.high  # two open at once
 
 
 def test_a_departed_agent_raises_churn(session: Session) -> None:
@@ -452,6 +454,7 @@ def test_a_departed_agent_raises_churn(session: Session) -> None:
     session.flush()
     score = service.recompute(session, customer_id=customer.id)
     assert codes(score.churn_reasons) == {"agent_departed": 20}
+    assert score.churn_risk == RiskLevel.medium  # an orphaned customer, alone
 
 
 def test_reassigned_customer_keeps_departure_signal(session: Session) -> None:

@@ -63,6 +63,7 @@ from crm_backend.models.enums import (
     PolicyStatus,
     Presence,
     ProductType,
+    RiskLevel,
     SignalKind,
     TicketStatus,
     ValueTier,
@@ -323,6 +324,17 @@ def test_demo_scenarios_show_what_they_promise(session: Session, book: Summary) 
         )
     )
     assert agent is not None and agent.status == AgentStatus.departed
+
+    # each of the three troubles alone is a medium churn risk; the ordinary
+    # customer has none
+    for who, risk in (
+        ("ordinary", RiskLevel.low),
+        ("overdue", RiskLevel.medium),
+        ("open_complaint", RiskLevel.medium),
+        ("agent_left", RiskLevel.medium),
+    ):
+        score = session.get(CustomerScore, _demo(session, who).id)
+        assert score is not None and score.churn_risk == risk, who
 
 
 def test_personal_data_is_valid_and_unique(session: Session, book: Summary) -> None:

@@ -24,7 +24,7 @@ from actions.payment import (
 from tests.live_crm import CRM_PYTHON, LiveCrm
 from tests.ports import free_port
 
-ZHANG_WEI, LIN_HUIMIN, ZHAO_LEI = 1, 2, 3
+ZHANG_WEI, LIN_HUIMIN, ZHAO_LEI, SUN_LI = 1, 2, 3, 4
 
 
 def _tracker(customer_id: int | None, text: str, intent: str) -> Tracker:
@@ -56,6 +56,15 @@ def _get(crm: LiveCrm, path: str) -> Any:
     )
     response.raise_for_status()
     return response.json()
+
+
+def _escalation(crm: LiveCrm, events: list[dict[str, Any]]) -> Any:
+    """The open escalation of the conversation the action's events name."""
+    conversation = next(
+        e["value"] for e in events if e.get("name") == names.CONVERSATION_ID
+    )
+    escalation_id = _get(crm, f"/conversations/{conversation}")["open_escalation_id"]
+    return _get(crm, f"/escalations/{escalation_id}")
 
 
 def _cn(iso: str) -> str:
@@ -117,7 +126,23 @@ def test_difficulty_gives_grace_and_options_and_a_signal(live_crm: LiveCrm) -> N
     assert f"还剩{policy['grace_days_left']}天" in text
     assert f"¥{policy['loan_available_yuan']}" in text
     assert "减额缴清" in text and "月缴" in text
-    # standard tier, low risk: a person is offered, nobody is paged
+    # standard tier, but in grace after missed debits and now saying he cannot
+    # pay: high churn risk, so the retention desk is paged
+    assert any(e.get("event") == "pause" for e in events), events
+    escalation = _escalation(live_crm, events)
+    assert escalation["trigger"] == "churn_risk"
+    assert escalation["topic"] == "retention"
+    assert escalation["reason"].startswith("流失风险高表示缴费困难")
+
+
+def test_low_risk_difficulty_offers_a_person(live_crm: LiveCrm) -> None:
+    before = _get(live_crm, f"/customers/{SUN_LI}")
+    assert (before["value_tier"], before["churn_risk"]) == ("standard", "low")
+    events, text = _run(
+        ActionPaymentDifficulty(), _tracker(SUN_LI, "这个月保费有点吃力", "x")
+    )
+    assert _signal_count(live_crm, SUN_LI, "payment_difficulty") == 1
+    # standard tier, one sign of trouble: a person is offered, nobody is paged
     assert names.UTTER_OFFER_HUMAN in text
     assert not any(e.get("event") == "pause" for e in events)
 
@@ -127,13 +152,7 @@ def test_vip_difficulty_is_escalated_to_retention(live_crm: LiveCrm) -> None:
         ActionPaymentDifficulty(), _tracker(LIN_HUIMIN, "今年保费压力太大", "x")
     )
     assert any(e.get("event") == "pause" for e in events), events
-    conversation = next(
-        e["value"] for e in events if e.get("name") == names.CONVERSATION_ID
-    )
-    escalation_id = _get(live_crm, f"/conversations/{conversation}")[
-        "open_escalation_id"
-    ]
-    escalation = _get(live_crm, f"/escalations/{escalation_id}")
+    escalation = _escalation(live_crm, events)
     assert escalation["trigger"] == "payment_difficulty"
     assert escalation["topic"] == "retention"
 
@@ -159,13 +178,7 @@ def test_surrender_shows_what_it_costs(live_crm: LiveCrm) -> None:
 
 def test_vip_surrender_is_escalated(live_crm: LiveCrm) -> None:
     events, _ = _run(ActionCancelPolicy(), _tracker(LIN_HUIMIN, "我想退保", "x"))
-    conversation = next(
-        e["value"] for e in events if e.get("name") == names.CONVERSATION_ID
-    )
-    escalation_id = _get(live_crm, f"/conversations/{conversation}")[
-        "open_escalation_id"
-    ]
-    assert _get(live_crm, f"/escalations/{escalation_id}")["trigger"] == "surrender"
+    assert _escalation(live_crm, events)["trigger"] == "surrender"
 
 
 def test_unverified_is_asked_to_verify(live_crm: LiveCrm) -> None:
