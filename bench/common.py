@@ -143,19 +143,28 @@ SWEEP_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
 
 
 def blend_sweep(
-    y_true: list[str], sources: list[dict[str, Any]]
+    y_true: list[str],
+    sources: list[dict[str, Any]],
+    *,
+    fallback_threshold: float | None = None,
 ) -> list[dict[str, float]]:
-    """Accuracy and macro-F1 of the blend for other DIET weights, same parses."""
+    """Accuracy and macro-F1 of the blend for other DIET weights, same parses.
+
+    With ``fallback_threshold`` each row also says what the FallbackClassifier
+    would do at that weight (the blend's confidences get softer as the n-gram
+    model's share grows, so a weight and its threshold are chosen together).
+    """
     if len(sources) != len(y_true) or not any(
         {"diet", "char_ngram"} <= set(s) for s in sources
     ):
         return []
     rows = []
     for weight in SWEEP_WEIGHTS:
-        predicted = []
+        predicted, confidences = [], []
         for said in sources:
             if "*" in said:  # no classifier ran ("///" is an intent payload)
                 predicted.append(str(said["*"]["name"]))
+                confidences.append(1.0)
                 continue
             diet = dict(said["diet"].get("ranking") or [])
             ngram = dict(said["char_ngram"].get("ranking") or [])
@@ -163,16 +172,33 @@ def blend_sweep(
                 name: weight * diet.get(name, 0.0) + (1 - weight) * ngram.get(name, 0.0)
                 for name in set(diet) | set(ngram)
             }
-            predicted.append(max(scores, key=scores.__getitem__) if scores else "None")
+            best = max(scores, key=scores.__getitem__) if scores else "None"
+            predicted.append(best)
+            confidences.append(scores.get(best, 0.0))
         scored = macro(y_true, predicted)
-        rows.append(
-            {
-                "diet_weight": weight,
-                "accuracy": scored["accuracy"],
-                "macro_f1": scored["macro_f1"],
-            }
-        )
+        row = {
+            "diet_weight": weight,
+            "accuracy": scored["accuracy"],
+            "macro_f1": scored["macro_f1"],
+        }
+        if fallback_threshold is not None:
+            row.update(_fallback(y_true, predicted, confidences, fallback_threshold))
+        rows.append(row)
     return rows
+
+
+def _fallback(
+    y_true: list[str], predicted: list[str], confidences: list[float], threshold: float
+) -> dict[str, float]:
+    """Fallback rate and the share of errors it catches at ``threshold``."""
+    rows = list(zip(y_true, predicted, confidences, strict=True))
+    wrong = sum(t != p for t, p, _ in rows)
+    return {
+        "fallback_rate": round(sum(c < threshold for *_, c in rows) / len(rows), 4),
+        "errors_caught": round(
+            sum(t != p and c < threshold for t, p, c in rows) / max(1, wrong), 4
+        ),
+    }
 
 
 def sweep_lines(sweep: list[dict[str, float]]) -> list[str]:
@@ -187,5 +213,17 @@ def sweep_lines(sweep: list[dict[str, float]]) -> list[str]:
         "|---" * (len(sweep) + 1) + "|",
         "| accuracy | " + " | ".join(pct(r["accuracy"]) for r in sweep) + " |",
         "| macro-F1 | " + " | ".join(pct(r.get("macro_f1")) for r in sweep) + " |",
+        *(
+            [
+                "| fallback rate at the config's threshold | "
+                + " | ".join(pct(r["fallback_rate"]) for r in sweep)
+                + " |",
+                "| errors it catches | "
+                + " | ".join(pct(r["errors_caught"]) for r in sweep)
+                + " |",
+            ]
+            if "fallback_rate" in sweep[0]
+            else []
+        ),
         "",
     ]

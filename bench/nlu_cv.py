@@ -357,7 +357,9 @@ def bench_cv(
             "changed_messages": sum(to_traditional(t) != t for t in texts),
         },
         "sources": source_scores(y_true, source_rankings),
-        "blend_sweep": blend_sweep(y_true, source_rankings),
+        "blend_sweep": blend_sweep(
+            y_true, source_rankings, fallback_threshold=fallback_threshold
+        ),
         "fallback_threshold": fallback_threshold,
         "threshold_sweep": threshold_sweep(y_true, y_pred, confidences),
         "per_intent": intents["per_intent"],
