@@ -22,12 +22,15 @@ from crm_backend.models.enums import (
     TicketStatus,
     ValueTier,
 )
-from crm_backend.tickets import lifecycle, notices, queue, service, stats
+from crm_backend.tickets import bulk, lifecycle, notices, queue, service, stats
 from crm_backend.tickets.queue import ACK_SOON, RESOLVE_SOON, Sort
 from crm_backend.tickets.schemas import (
     EVENT_LABELS,
     AssignIn,
     BreachSummary,
+    BulkAcknowledgeIn,
+    BulkAssignIn,
+    BulkResult,
     CustomerEventRead,
     CustomerTextIn,
     DeliveredIn,
@@ -250,6 +253,35 @@ def _locked(session: Session, ticket_id: int, agent: CurrentAgent) -> Ticket:
     )
     _announce(session, ticket)
     return ticket
+
+
+@agent_router.post("/bulk-assign", response_model=BulkResult)
+def bulk_assign(
+    body: BulkAssignIn, agent: CurrentAgent, session: SessionDep, notify: NotifyDep
+) -> BulkResult:
+    """Hand many tickets to one agent and/or team; refusals come back per ticket."""
+    result = bulk.assign(
+        session,
+        ticket_ids=body.ticket_ids,
+        actor=agent,
+        agent_id=body.agent_id,
+        team_id=body.team_id,
+        note=body.note,
+    )
+    notify.after_commit(session)
+    return result
+
+
+@agent_router.post("/bulk-acknowledge", response_model=BulkResult)
+def bulk_acknowledge(
+    body: BulkAcknowledgeIn, agent: CurrentAgent, session: SessionDep, notify: NotifyDep
+) -> BulkResult:
+    """Confirm receipt of many tickets; each customer is told as for one."""
+    result = bulk.acknowledge(
+        session, ticket_ids=body.ticket_ids, actor=agent, note=body.note
+    )
+    notify.after_commit(session)
+    return result
 
 
 @agent_router.post("/{ticket_id}/assign", response_model=TicketDetail)

@@ -300,6 +300,37 @@ class AssignIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
+# the workbench selects at most a page of the list
+BULK_MAX = 200
+
+
+class BulkAssignIn(AssignIn):
+    """Hand many tickets to one agent and/or team."""
+
+    ticket_ids: list[int] = Field(min_length=1, max_length=BULK_MAX)
+
+
+class BulkAcknowledgeIn(VerbIn):
+    """Confirm receipt of many tickets; the note (if any) goes to every customer."""
+
+    ticket_ids: list[int] = Field(min_length=1, max_length=BULK_MAX)
+
+
+class BulkRefusal(BaseModel):
+    """One ticket a bulk verb left alone, and why (the single verb's error)."""
+
+    ticket_id: int
+    code: str
+    message: str
+
+
+class BulkResult(BaseModel):
+    """Which tickets a bulk verb changed and which it refused."""
+
+    done: list[int]
+    refused: list[BulkRefusal]
+
+
 class ResolveIn(BaseModel):
     """The outcome the customer is told and the remedy: a refund (``refund_fen``),
     a correction, an apology, or rejected (``remedy_reason``)."""

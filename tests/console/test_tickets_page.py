@@ -296,3 +296,80 @@ def test_a_ticket_from_chat_shows_its_transcript(
     detail.locator('[data-verb="acknowledge"]').click()
     expect(detail.locator(".tk-title .chip-s")).to_have_text("已受理")
     expect(detail.locator(".tk-transcript .msg-customer")).to_be_visible()
+
+
+def test_ticked_rows_are_acknowledged_and_assigned_in_bulk(
+    agent_page: Callable[..., Page], console_crm: LiveCrm, db: Engine
+) -> None:
+    first, second, third = (
+        open_ticket(
+            console_crm, db, ack_in=timedelta(minutes=50 + i), customer_id=CUSTOMER
+        )
+        for i in range(3)
+    )
+    page = agent_page(DESK_AGENT, "/console/tickets")
+    page.set_viewport_size(DESKTOP)
+    bar = page.locator("#tk-bulk")
+    expect(_row(page, third)).to_be_visible()
+    expect(bar).to_be_hidden()
+
+    def tick(ticket: dict[str, object]) -> None:
+        _row(page, ticket).locator(".tk-pick input").check()
+
+    # ticking is not opening: the detail pane stays empty
+    tick(first)
+    tick(second)
+    expect(page.locator("#tk-bulk-count")).to_have_text("已选 2 张")
+    expect(page.locator("#tk-detail")).to_be_hidden()
+    expect(page.locator("#tk-pick-all")).to_have_js_property("indeterminate", True)
+    shot(page, "tickets-bulk-bar")
+    page.locator("#tk-bulk-ack").click()
+    expect(
+        page.locator("#toasts .toast-success", has_text="已确认受理 2 张工单")
+    ).to_be_visible()
+    for ticket in (first, second):
+        expect(_row(page, ticket)).to_contain_text("已受理")
+        expect(_row(page, ticket).locator(".tk-pick input")).not_to_be_checked()
+    expect(bar).to_be_hidden()
+
+    # one already acknowledged, one not: one goes through, the other is named
+    tick(first)
+    tick(third)
+    page.locator("#tk-bulk-ack").click()
+    expect(
+        page.locator("#toasts .toast-success", has_text="已确认受理 1 张工单")
+    ).to_be_visible()
+    refused = page.locator("#toasts .toast-error")
+    expect(refused).to_contain_text(
+        f"1 张未处理 — {first['ticket_no']}：当前状态不能执行此操作"
+    )
+    expect(_row(page, third)).to_contain_text("已受理")
+
+    # bulk assign through the same dialog, to a colleague of the desk
+    tick(second)
+    tick(third)
+    page.locator("#tk-bulk-assign").click()
+    dialog = page.locator("#dlg-tk-assign")
+    expect(dialog.locator("#dlg-tk-assign-title")).to_have_text("批量指派 2 张工单")
+    colleague = (
+        dialog.locator("#tk-assign-agents .pick").filter(has_not_text="（我）").first
+    )
+    name = colleague.get_attribute("data-name")
+    colleague.click()
+    page.fill("#tk-assign-note", "批量转交")
+    page.locator("#tk-assign-submit").click()
+    expect(dialog).to_be_hidden()
+    expect(
+        page.locator("#toasts .toast-success", has_text="已指派 2 张工单")
+    ).to_be_visible()
+    for ticket in (second, third):
+        expect(_row(page, ticket).locator(".tk-assignee")).to_contain_text(str(name))
+
+    with agent_client(console_crm, DESK_AGENT) as desk:
+        for ticket in (second, third):
+            body = desk.get(f"/tickets/{ticket['id']}").json()
+            assert body["status"] == "acknowledged"
+            assert body["assignee"]["name"] == name
+            moved = [e for e in body["events"] if e["kind"] == "assigned"][-1]
+            assert moved["assign_note"] == "批量转交"
+            assert moved["assigned_agent"]["name"] == name

@@ -68,12 +68,13 @@ export class TextDialog {
 }
 
 export class AssignDialog {
-  constructor({ me, onDone }) {
+  constructor({ me, onDone, onBulk }) {
     this.dialog = $("#dlg-tk-assign");
     this.form = $("#form-tk-assign");
     this.error = $("#tk-assign-error");
     this.me = me;
     this.onDone = onDone;
+    this.onBulk = onBulk;
     this.agents = [];
     this.teams = [];
     this.choice = null;
@@ -97,8 +98,13 @@ export class AssignDialog {
     this.renderTeams();
   }
 
-  async open(ticket) {
+  /** Assign ``ticket``, or every one of ``tickets`` (ticked in the list: bulk). */
+  async open(ticket, tickets = null) {
     this.ticket = ticket;
+    this.tickets = tickets;
+    const many = tickets !== null;
+    $("#dlg-tk-assign-title").textContent = many ? `批量指派 ${tickets.length} 张工单` : "指派 / 转派工单";
+    $("#tk-assign-submit").textContent = many ? `指派 ${tickets.length} 张` : "确认指派";
     $("#tk-assign-note").value = "";
     $("#tk-assign-q").value = "";
     showError(this.error, "");
@@ -109,7 +115,7 @@ export class AssignDialog {
       // the ticket's own desk first, then who is online, then the least loaded
       const rank = (a) => [a.team_id === ticket.team_id ? 0 : 1, PRESENCE_ORDER[a.presence] ?? 3, a.load / (a.capacity || 1)];
       const cmp = (x, y) => rank(x).reduce((d, v, i) => d || v - rank(y)[i], 0);
-      this.agents = (agents.items || []).filter((a) => !ticket.assignee || a.id !== ticket.assignee.id).sort(cmp);
+      this.agents = (agents.items || []).filter((a) => many || !ticket.assignee || a.id !== ticket.assignee.id).sort(cmp);
       this.teams = teams.items || [];
     } catch (error) {
       showError(this.error, explainTicket(error, "坐席和团队列表加载失败"));
@@ -159,6 +165,13 @@ export class AssignDialog {
     const button = $("#tk-assign-submit");
     button.disabled = true;
     try {
+      if (this.tickets) {
+        body.ticket_ids = this.tickets.map((t) => t.id);
+        const result = await api("/tickets/bulk-assign", { method: "POST", body });
+        this.dialog.close();
+        this.onBulk(result, "assign");
+        return;
+      }
       const result = await api(`/tickets/${this.ticket.id}/assign`, { method: "POST", body });
       this.dialog.close();
       this.onDone(result, "assign");

@@ -102,6 +102,17 @@ const CODES = {
   policy_mismatch: "保单不属于该客户",
 };
 
+const REFUSALS = {
+  forbidden: "无权处理",
+  not_found: "工单不存在",
+  invalid_transition: "当前状态不能执行此操作",
+};
+
+/** Why a bulk verb left one ticket alone, in a few Chinese words. */
+export function explainRefusal(code) {
+  return REFUSALS[code] || CODES[code] || "未能处理";
+}
+
 /** A Chinese sentence for a failed ticket call (403: 无权处理该工单). */
 export function explainTicket(error, fallback = "操作失败，请稍后重试") {
   if (!(error instanceof ApiError)) return explain(error, fallback);

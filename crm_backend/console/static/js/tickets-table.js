@@ -46,21 +46,70 @@ function deadlineCell(t, kind) {
 }
 
 export class TicketTable {
-  constructor({ body, onSelect, me }) {
+  /** ``onPick(tickets)``: the rows ticked for a bulk verb changed. */
+  constructor({ body, all, onSelect, onPick, me }) {
     this.body = body;
+    this.all = all;
     this.onSelect = onSelect;
+    this.onPick = onPick;
     this.me = me;
     this.selected = null;
+    this.items = [];
+    this.picked = new Set();
+    all.addEventListener("change", () => this.pickAll(all.checked));
   }
 
   show(items, emptyText) {
+    this.items = items;
+    // a ticket that left the list (closed, filtered out) is no longer ticked
+    const shown = new Set(items.map((t) => t.id));
+    for (const id of [...this.picked]) if (!shown.has(id)) this.picked.delete(id);
+    this.pickedChanged();
     if (!items.length) {
-      replace(this.body, h("tr", {}, h("td", { colspan: 9, class: "tk-none muted" }, emptyText)));
+      replace(this.body, h("tr", {}, h("td", { colspan: 10, class: "tk-none muted" }, emptyText)));
       return;
     }
     replace(
       this.body,
       items.map((t) => this.row(t)),
+    );
+  }
+
+  /** The ticked tickets, in list order. */
+  get pickedTickets() {
+    return this.items.filter((t) => this.picked.has(t.id));
+  }
+
+  pick(id, on) {
+    if (on) this.picked.add(id);
+    else this.picked.delete(id);
+    this.pickedChanged();
+  }
+
+  pickAll(on) {
+    this.picked = new Set(on ? this.items.map((t) => t.id) : []);
+    for (const box of $$(".tk-pick input", this.body)) box.checked = on;
+    this.pickedChanged();
+  }
+
+  pickedChanged() {
+    const n = this.picked.size;
+    this.all.checked = n > 0 && n === this.items.length;
+    this.all.indeterminate = n > 0 && n < this.items.length;
+    this.onPick(this.pickedTickets);
+  }
+
+  pickCell(t) {
+    return h(
+      "td",
+      { class: "tk-pick", onclick: (event) => event.stopPropagation() },
+      h("input", {
+        type: "checkbox",
+        checked: this.picked.has(t.id),
+        "aria-label": `选择工单 ${t.ticket_no}`,
+        onchange: (event) => this.pick(t.id, event.target.checked),
+        onkeydown: (event) => event.stopPropagation(),
+      }),
     );
   }
 
@@ -81,6 +130,7 @@ export class TicketTable {
           }
         },
       },
+      this.pickCell(t),
       h("td", { class: "tk-no" }, t.ticket_no, t.channel === "wechat" ? h("span", { class: "tk-chan" }, "微信") : null),
       h("td", {}, t.category_label),
       h("td", {}, h("span", { class: `sev ${SEVERITY_CLS[t.severity] || ""}` }, t.severity_label)),

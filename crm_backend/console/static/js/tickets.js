@@ -7,7 +7,7 @@ import { Live } from "./live.js";
 import { initShell, LIVE_FORBIDDEN_TEXT, setLiveState } from "./shell.js";
 import { renderDetail, renderRefusal } from "./tickets-detail.js";
 import { AssignDialog, ResolveDialog, TextDialog } from "./tickets-dialogs.js";
-import { explainTicket, OPEN, serverClock, windows } from "./tickets-format.js";
+import { explainRefusal, explainTicket, OPEN, serverClock, windows } from "./tickets-format.js";
 import { TicketTable, tick } from "./tickets-table.js";
 import { coalesce } from "./util.js";
 
@@ -40,7 +40,16 @@ const DONE = {
 };
 
 initShell();
-const table = new TicketTable({ body: $("#tk-body"), me, onSelect: (id) => open(id) });
+const table = new TicketTable({
+  body: $("#tk-body"),
+  all: $("#tk-pick-all"),
+  me,
+  onSelect: (id) => open(id),
+  onPick: (tickets) => {
+    $("#tk-bulk").hidden = tickets.length === 0;
+    $("#tk-bulk-count").textContent = `已选 ${tickets.length} 张`;
+  },
+});
 
 // --- the list ------------------------------------------------------------------------
 
@@ -138,8 +147,45 @@ function afterVerb(ticket, verb) {
   refreshList();
 }
 
+// --- bulk verbs on the ticked rows ------------------------------------------------------
+
+const BULK_DONE = { assign: "已指派", acknowledge: "已确认受理" };
+
+/** One toast for the tickets done, one listing each refused ticket and why. */
+function afterBulk(result, verb) {
+  const numbers = new Map(table.items.map((t) => [t.id, t.ticket_no]));
+  if (result.done.length) toast(`${BULK_DONE[verb]} ${result.done.length} 张工单`, "success");
+  if (result.refused.length) {
+    const why = result.refused.map((r) => `${numbers.get(r.ticket_id) || `#${r.ticket_id}`}：${explainRefusal(r.code)}`);
+    toast(`${result.refused.length} 张未处理 — ${why.join("；")}`, "error");
+  }
+  table.pickAll(false);
+  refreshList();
+  refreshDetail();
+}
+
 const text = new TextDialog({ onDone: afterVerb });
-const assign = new AssignDialog({ me, onDone: afterVerb });
+const assign = new AssignDialog({ me, onDone: afterVerb, onBulk: afterBulk });
+
+$("#tk-bulk-clear").addEventListener("click", () => table.pickAll(false));
+$("#tk-bulk-assign").addEventListener("click", () => {
+  const tickets = table.pickedTickets;
+  if (tickets.length) assign.open(tickets[0], tickets);
+});
+$("#tk-bulk-ack").addEventListener("click", async (event) => {
+  const tickets = table.pickedTickets;
+  if (!tickets.length) return;
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    const body = { ticket_ids: tickets.map((t) => t.id) };
+    afterBulk(await api("/tickets/bulk-acknowledge", { method: "POST", body }), "acknowledge");
+  } catch (error) {
+    toast(explainTicket(error, "批量确认受理失败，请重试"), "error");
+  } finally {
+    button.disabled = false;
+  }
+});
 const resolve = new ResolveDialog({ onDone: afterVerb });
 
 async function runVerb(verb, button) {
