@@ -22,6 +22,8 @@ from crm_backend.core.deps import get_session, get_session_factory
 from crm_backend.core.errors import CrmError
 from crm_backend.core.outbox import discard
 from crm_backend.main import create_app
+from crm_backend.models import Team
+from tests.factories import make_team
 
 SERVICE_TOKEN = "test-service-token"
 PG_BASE_URL = os.environ.get(
@@ -152,3 +154,11 @@ def client(session: Session, settings: Settings) -> Iterator[TestClient]:
 def service_headers() -> dict[str, str]:
     """Headers of the bot / gateway / action server."""
     return {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+
+
+@pytest.fixture()
+def desk(session: Session) -> Team:
+    """The complaints desk."""
+    return make_team(
+        session, code="complaints", name="投诉处理组", topics=["complaints"]
+    )

@@ -57,14 +57,6 @@ def frozen(time_machine: Any) -> datetime:
     return NOW
 
 
-@pytest.fixture()
-def desk(session: Session) -> Team:
-    """The complaints desk."""
-    return make_team(
-        session, code="complaints", name="投诉处理组", topics=["complaints"]
-    )
-
-
 def _open(
     client: TestClient, headers: dict[str, str], customer: Customer, **extra: Any
 ) -> Any:

@@ -19,14 +19,6 @@ SERVICE = "/api/v1/service"
 
 
 @pytest.fixture()
-def desk(session: Session) -> Team:
-    """The complaints desk."""
-    return make_team(
-        session, code="complaints", name="投诉处理组", topics=["complaints"]
-    )
-
-
-@pytest.fixture()
 def general(session: Session) -> Team:
     """Another team."""
     return make_team(session, code="general", name="综合服务组", topics=["general"])

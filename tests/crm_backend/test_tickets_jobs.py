@@ -23,14 +23,6 @@ NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
 AGENT_TICKETS = "/api/v1/agent/tickets"
 
 
-@pytest.fixture()
-def desk(session: Session) -> Team:
-    """The complaints desk."""
-    return make_team(
-        session, code="complaints", name="投诉处理组", topics=["complaints"]
-    )
-
-
 def _events(session: Session, ticket: Ticket, kind: str) -> list[TicketEvent]:
     return list(
         session.scalars(

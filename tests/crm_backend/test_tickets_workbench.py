@@ -20,14 +20,6 @@ SERVICE = "/api/v1/service"
 
 
 @pytest.fixture()
-def desk(session: Session) -> Team:
-    """The complaints desk."""
-    return make_team(
-        session, code="complaints", name="投诉处理组", topics=["complaints"]
-    )
-
-
-@pytest.fixture()
 def people(session: Session, desk: Team) -> dict[str, Agent]:
     """A complaints agent, an agent of another team and a supervisor."""
     other = make_team(session, code="general", topics=["general"])
