@@ -51,7 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.bot.process import Gateway, start_gateway  # noqa: E402
-from tests.live_crm import LiveCrm, free_port, start_crm  # noqa: E402
+from tests.live_crm import LiveCrm, start_crm  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 REPORTS = ROOT / "reports"
 WORKDIR = ROOT / "var" / "bench-gateway"

@@ -46,7 +46,8 @@ sys.path.insert(0, str(ROOT))
 from bench.gateway import TIMEOUT, WebCustomer, summary  # noqa: E402
 from tests.bot.customer import bind_free_customer  # noqa: E402
 from tests.bot.process import Gateway, start_gateway  # noqa: E402
-from tests.live_crm import LiveCrm, free_port, start_crm  # noqa: E402
+from tests.live_crm import LiveCrm, start_crm  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 REPORTS = ROOT / "reports"
 WORKDIR = ROOT / "var" / "bench-notices"

@@ -51,7 +51,8 @@ from bench.gateway import RASA_BIN, _stop, _wait, summary  # noqa: E402
 from bot.messages import NOTICE_CRM_DOWN, NOTICE_RASA_DOWN  # noqa: E402
 from crm_backend.demo.catalog import DEMO_CUSTOMERS  # noqa: E402
 from tests.bot.process import start_gateway  # noqa: E402
-from tests.live_crm import free_port, start_crm  # noqa: E402
+from tests.live_crm import start_crm  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 REPORTS = ROOT / "reports"
 WORKDIR = ROOT / "var" / "bench-throughput"
