@@ -373,3 +373,42 @@ def test_ticked_rows_are_acknowledged_and_assigned_in_bulk(
             moved = [e for e in body["events"] if e["kind"] == "assigned"][-1]
             assert moved["assign_note"] == "批量转交"
             assert moved["assigned_agent"]["name"] == name
+
+
+def test_the_view_is_kept_in_the_address(
+    agent_page: Callable[..., Page], console_crm: LiveCrm, db: Engine
+) -> None:
+    late = open_ticket(
+        console_crm, db, ack_in=-timedelta(hours=3), customer_id=CUSTOMER
+    )
+    calm = open_ticket(
+        console_crm, db, ack_in=timedelta(hours=21), customer_id=CUSTOMER
+    )
+    # a link to a view: breached billing complaints ("all" is no agent's choice)
+    page = agent_page(
+        DESK_AGENT, "/console/tickets?sla=breached&category=billing&scope=all"
+    )
+    page.set_viewport_size(DESKTOP)
+    expect(page.locator('#tk-sla .chip[data-sla="breached"]')).to_have_class(
+        re.compile("is-active")
+    )
+    expect(page.locator("#tk-category")).to_have_value("billing")
+    expect(_row(page, late)).to_be_visible()
+    expect(_row(page, calm)).to_have_count(0)
+    assert page.evaluate("location.search") == "?sla=breached&category=billing"
+
+    # a change is written back, and a reload keeps it
+    _chip(page, "tk-sla", "")
+    page.select_option("#tk-severity", "medium")
+    expect(_row(page, calm)).to_be_visible()
+    assert page.evaluate("location.search") == "?category=billing&severity=medium"
+    _row(page, calm).click()
+    expect(page.locator("#tk-title-no")).to_have_text(str(calm["ticket_no"]))
+    assert page.evaluate("location.hash") == f"#t{calm['id']}"
+    page.reload()
+    expect(page.locator("#tk-severity")).to_have_value("medium")
+    expect(page.locator('#tk-sla .chip[data-sla=""]')).to_have_class(
+        re.compile("is-active")
+    )
+    expect(page.locator("#tk-title-no")).to_have_text(str(calm["ticket_no"]))
+    expect(_row(page, late)).to_be_visible()

@@ -85,18 +85,60 @@ const refreshList = coalesce(async () => {
   $("#tk-total").textContent = data.total > data.items.length ? `共 ${data.total} 张，显示前 ${data.items.length} 张` : `共 ${data.total} 张`;
 });
 
+// The filters live in the address (?scope=mine&sla=soon&category=billing…): a reload
+// keeps the view, and a bookmark or a link to a colleague is a saved view.
+const SELECTS = ["status", "category", "severity", "tier"];
+
+function activate(groupId, key, value) {
+  const chip = $$(`#${groupId} .chip`).find((c) => c.dataset[key] === value);
+  if (!chip) return false; // not a choice on this page (e.g. 全部 for an agent)
+  state[key] = value;
+  for (const other of $$(`#${groupId} .chip`)) other.classList.toggle("is-active", other === chip);
+  return true;
+}
+
+function remember() {
+  const q = new URLSearchParams();
+  if (state.scope !== (me.supervisor ? "all" : "team")) q.set("scope", state.scope);
+  if (state.sla) q.set("sla", state.sla);
+  for (const name of SELECTS) {
+    const value = $(`#tk-${name}`).value;
+    if (value !== (name === "status" ? "open" : "")) q.set(name, value);
+  }
+  const search = q.toString();
+  history.replaceState(null, "", `${location.pathname}${search ? `?${search}` : ""}${location.hash}`);
+}
+
+function restore() {
+  const q = new URLSearchParams(location.search);
+  if (q.has("scope")) activate("tk-scope", "scope", q.get("scope"));
+  if (q.has("sla")) activate("tk-sla", "sla", q.get("sla"));
+  for (const name of SELECTS) {
+    const select = $(`#tk-${name}`);
+    const value = q.get(name);
+    if (value !== null && [...select.options].some((o) => o.value === value)) select.value = value;
+  }
+  remember(); // drop what was not a choice
+}
+
 function chips(groupId, key) {
   for (const chip of $$(`#${groupId} .chip`)) {
     chip.addEventListener("click", () => {
-      state[key] = chip.dataset[key];
-      for (const other of $$(`#${groupId} .chip`)) other.classList.toggle("is-active", other === chip);
+      activate(groupId, key, chip.dataset[key]);
+      remember();
       refreshList();
     });
   }
 }
 chips("tk-scope", "scope");
 chips("tk-sla", "sla");
-for (const id of ["tk-status", "tk-category", "tk-severity", "tk-tier"]) $(`#${id}`).addEventListener("change", () => refreshList());
+for (const name of SELECTS) {
+  $(`#tk-${name}`).addEventListener("change", () => {
+    remember();
+    refreshList();
+  });
+}
+restore();
 
 // --- the detail pane -------------------------------------------------------------------
 
@@ -109,7 +151,7 @@ function show(ticket) {
 
 async function open(id) {
   table.select(id);
-  history.replaceState(null, "", `#t${id}`);
+  history.replaceState(null, "", `${location.search}#t${id}`);
   $("#tk-empty").hidden = true;
   const pane = $("#tk-detail");
   pane.hidden = false;
