@@ -63,6 +63,18 @@ class EscalationState:
     id: int
     status: str
     notice: str
+    queue_position: int | None = None
+    estimated_wait_minutes: int | None = None
+    # who will serve (agent id, team id) and whether it became a call-back
+    serving: tuple[int | None, int | None, bool] = (None, None, False)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
+
+
+def _id_of(ref: Any) -> int | None:
+    return _int_or_none(ref.get("id")) if isinstance(ref, dict) else None
 
 
 def agent_ref(data: Any) -> AgentRef | None:
@@ -212,7 +224,14 @@ class CrmClient:
         return EscalationState(
             id=int(data["id"]),
             status=str(data["status"]),
-            notice=str(data.get("notice") or ""),
+            notice=str(data.get("notice") or "").strip(),
+            queue_position=_int_or_none(data.get("queue_position")),
+            estimated_wait_minutes=_int_or_none(data.get("estimated_wait_minutes")),
+            serving=(
+                _id_of(data.get("target_agent")),
+                _id_of(data.get("target_team")),
+                bool(data.get("callback")),
+            ),
         )
 
     async def transcript(self, *, conversation_id: int) -> list[dict[str, Any]]:

@@ -1,9 +1,13 @@
 """Queue notices: while a customer waits for a person, say what changed.
 
 One poller per queued conversation polls the escalation every
-``GATEWAY_QUEUE_POLL_SECONDS`` and delivers its ``notice`` when the text changed
-(place in the queue, estimated wait, who will serve). The first notice was already
-said by the bot when it escalated, so it is only remembered. With Redis several
+``GATEWAY_QUEUE_POLL_SECONDS`` and delivers its ``notice`` when there is news:
+the customer moved up the queue, who will serve them (or the call-back) changed,
+or the estimated wait moved by a noticeable amount (two minutes and a third of
+the last figure told) no sooner than ``min_gap`` after the last notice. The
+estimate follows offers, presence and handling times, so it jitters; a customer
+is not told "8 minutes… 7 minutes… 8 minutes". The first notice was already said
+by the bot when it escalated, so it is only remembered. With Redis several
 gateway processes share one poller per conversation through a short-lived lock.
 """
 
@@ -15,7 +19,7 @@ import os
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from bot.crm_client import CrmClient, CrmRefused, CrmUnavailable
+from bot.crm_client import CrmClient, CrmRefused, CrmUnavailable, EscalationState
 from bot.messages import Outgoing, Sink
 
 if TYPE_CHECKING:
@@ -23,15 +27,41 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 LOCK_KEY = "gateway:queue-poll:{}"
+MIN_GAP_SECONDS = 60.0  # between two notices that only move the estimate
+WAIT_STEP_MINUTES = 2  # the smallest change of the estimate worth a message
+WAIT_STEP_SHARE = 1 / 3  # …and the smallest share of the last figure told
+
+
+def news(told: EscalationState, now: EscalationState) -> str | None:
+    """What kind of news ``now`` is after the notice ``told`` ("wait": only the
+    estimate moved, enough to tell); None when there is nothing worth a message."""
+    if not now.notice or now.notice == told.notice:
+        return None
+    if now.queue_position != told.queue_position:
+        return "position"
+    before, after = told.estimated_wait_minutes, now.estimated_wait_minutes
+    if now.serving != told.serving or before is None or after is None:
+        return "other"  # who serves, a call-back, or a change we cannot place
+    step = max(WAIT_STEP_MINUTES, before * WAIT_STEP_SHARE)
+    return "wait" if abs(after - before) >= step else None
 
 
 class QueueWatch:
     """The pollers of this process, at most one per conversation."""
 
-    def __init__(self, crm: CrmClient, *, interval: float, redis: Redis | None = None):
-        """``redis`` (optional) makes the pollers exclusive across processes."""
+    def __init__(
+        self,
+        crm: CrmClient,
+        *,
+        interval: float,
+        redis: Redis | None = None,
+        min_gap: float = MIN_GAP_SECONDS,
+    ):
+        """``redis`` (optional) makes the pollers exclusive across processes;
+        ``min_gap``: seconds between two notices that only move the estimate."""
         self._crm = crm
         self._interval = interval
+        self._min_gap = min_gap
         self._redis = redis
         self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._pollers: dict[int, asyncio.Task[None]] = {}
@@ -87,8 +117,9 @@ class QueueWatch:
             return True
 
     async def _poll(self, conversation_id: int, sink: Sink) -> None:
-        last: str | None = None
-        first = True
+        told: EscalationState | None = None  # the last notice the customer heard
+        told_at = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             if not await self._lock(conversation_id):
                 return
@@ -103,12 +134,16 @@ class QueueWatch:
                     # Accepted or closed meanwhile: the CRM's own system notices
                     # ("已接入", closing) say so; ours would come just before them.
                     return
-                notice = escalation.notice.strip()
-                if notice and notice != last and not first:
-                    await self._say(conversation_id, sink, notice)
-                if notice:
-                    last = notice
-                first = False
+                if told is None:  # the bot said it when it escalated
+                    if escalation.notice:
+                        told, told_at = escalation, loop.time()
+                else:
+                    kind = news(told, escalation)
+                    if kind == "wait" and loop.time() - told_at < self._min_gap:
+                        kind = None  # not yet: the estimate may settle back
+                    if kind is not None:
+                        await self._say(conversation_id, sink, escalation.notice)
+                        told, told_at = escalation, loop.time()
             except (CrmUnavailable, CrmRefused) as exc:
                 logger.info("queue poll of %s: %s", conversation_id, exc)
             await asyncio.sleep(self._interval)
