@@ -199,7 +199,7 @@ DEMO_CUSTOMERS: tuple[DemoCustomer, ...] = (
             "Overdue premium: bill 20 days past due after two failed debits "
             "(insufficient funds), policy in its 60-day grace period (40 days left); "
             "medium churn risk, and saying he cannot pay (保费交不起了) makes it high: "
-            "the bot pages the retention desk"
+            "the bot escalates to retention (his own agent 肖芳 first)"
         ),
     ),
     DemoCustomer(

@@ -127,7 +127,7 @@ def test_difficulty_gives_grace_and_options_and_a_signal(live_crm: LiveCrm) -> N
     assert f"¥{policy['loan_available_yuan']}" in text
     assert "减额缴清" in text and "月缴" in text
     # standard tier, but in grace after missed debits and now saying he cannot
-    # pay: high churn risk, so the retention desk is paged
+    # pay: high churn risk, so he is escalated to retention
     assert any(e.get("event") == "pause" for e in events), events
     escalation = _escalation(live_crm, events)
     assert escalation["trigger"] == "churn_risk"
