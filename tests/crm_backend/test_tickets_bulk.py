@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_backend.models import Agent, Team, Ticket, TicketEvent
 from crm_backend.models.enums import AgentRole, TicketStatus
+from crm_backend.tickets import service
 from tests.factories import login, make_agent, make_customer, make_team, make_ticket
 
 TICKETS = "/api/v1/agent/tickets"
@@ -46,13 +46,7 @@ def _bulk(client: TestClient, headers: dict[str, str], verb: str, **body: Any) -
 
 def _events(session: Session, ticket: Ticket, kind: str) -> list[TicketEvent]:
     session.expire_all()
-    return list(
-        session.scalars(
-            select(TicketEvent).where(
-                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind
-            )
-        )
-    )
+    return [e for e in service.events(session, ticket_id=ticket.id) if e.kind == kind]
 
 
 def test_bulk_assign_moves_what_it_may_and_says_why_not_for_the_rest(

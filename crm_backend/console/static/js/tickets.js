@@ -91,10 +91,9 @@ const SELECTS = ["status", "category", "severity", "tier"];
 
 function activate(groupId, key, value) {
   const chip = $$(`#${groupId} .chip`).find((c) => c.dataset[key] === value);
-  if (!chip) return false; // not a choice on this page (e.g. 全部 for an agent)
+  if (!chip) return; // not a choice on this page (e.g. 全部 for an agent)
   state[key] = value;
   for (const other of $$(`#${groupId} .chip`)) other.classList.toggle("is-active", other === chip);
-  return true;
 }
 
 function remember() {
